@@ -1,0 +1,44 @@
+// Kernel cmdline keys (DESIGN.md §5), parsed once into a Config that is passed down.
+// Shared by init (which parses /proc/cmdline) and the host (which writes the keys).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ktstr {
+
+enum class Mode { test, shell };
+
+// vCPU topology as KTSTR_TOPO=N,L,C,T: NUMA nodes, LLCs per node, cores per LLC, threads per core.
+struct Topology {
+  uint32_t nodes = 0, llcs = 0, cores = 0, threads = 0;
+  bool set() const { return nodes != 0; }
+  uint32_t cpus() const { return nodes * llcs * cores * threads; }
+};
+
+struct Config {
+  Mode mode = Mode::test;
+  std::string log_level = "info";     // KTSTR_LOG: trace|debug|info|warn|error|off
+  uint32_t timeout_s = 0;             // KTSTR_TIMEOUT: payload timeout, 0 = none
+  uint32_t attach_timeout_ms = 30000; // KTSTR_ATTACH_TIMEOUT_MS
+  uint32_t heartbeat_ms = 1000;       // KTSTR_HEARTBEAT_MS, 0 = off
+  uint16_t cols = 0, rows = 0;        // KTSTR_COLS / KTSTR_ROWS, 0 = unknown
+  std::string term = "linux";         // KTSTR_TERM
+  std::string colorterm;              // KTSTR_COLORTERM
+  Topology topo;                      // KTSTR_TOPO
+  std::string debug_fault;            // KTSTR_DEBUG_FAULT=segv|abort: test hook for crash handling
+};
+
+struct CmdlineResult {
+  Config config;
+  // One line per bad or unknown KTSTR_* value: "KTSTR_TIMEOUT=abc: not a number, using 0".
+  std::vector<std::string> warnings;
+};
+
+// Parses the kernel command line text (as in /proc/cmdline). Never fails: bad values keep the
+// default and add a warning; keys without the KTSTR_ prefix are ignored.
+CmdlineResult parse_cmdline(std::string_view text);
+
+}  // namespace ktstr

@@ -1,0 +1,76 @@
+// Wire protocol v1 (DESIGN.md §3): COBS-framed TLV frames on COM2.
+//
+// One definition, used by the guest (encoder, async-signal-safe) and the host (streaming decoder).
+// Body layout, little-endian, encoded field by field (never by copying structs):
+//   [0,4) type (4 ASCII bytes)  [4,8) N  [8,12) seq  [12,20) t_ns (CLOCK_BOOTTIME)
+//   [20,20+N) value             [20+N,24+N) CRC32C of bytes [0,20+N)
+// On the wire: COBS(body) then one 0x00 delimiter.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace ktstr::wire {
+
+inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr size_t kHeaderSize = 20;
+inline constexpr size_t kCrcSize = 4;
+inline constexpr size_t kMaxValue = 65536;
+// Stream values (SOUT/SERR/SLOG/ILOG) are chunked to at most this many bytes per frame.
+inline constexpr size_t kStreamChunk = 4096;
+
+// Size of a frame body holding an N-byte value.
+constexpr size_t body_size(size_t n) { return kHeaderSize + n + kCrcSize; }
+// Worst-case bytes on the wire for an N-byte value: COBS adds one code byte per 254 data bytes
+// (plus one), then the 0x00 delimiter.
+constexpr size_t max_encoded_size(size_t n) { return body_size(n) + body_size(n) / 254 + 2; }
+inline constexpr size_t kMaxEncoded = max_encoded_size(kMaxValue);
+
+// A frame type: four ASCII bytes, compared as a little-endian u32.
+struct Tag {
+  char c[4];
+  constexpr bool operator==(const Tag&) const = default;
+  constexpr std::string_view view() const { return {c, 4}; }
+  constexpr uint32_t u32() const {
+    return uint32_t(uint8_t(c[0])) | uint32_t(uint8_t(c[1])) << 8 | uint32_t(uint8_t(c[2])) << 16 |
+           uint32_t(uint8_t(c[3])) << 24;
+  }
+};
+constexpr Tag make_tag(const char (&s)[5]) { return Tag{{s[0], s[1], s[2], s[3]}}; }
+
+// Guest -> host (DESIGN.md §3.2)
+inline constexpr Tag kHelo = make_tag("HELO");
+inline constexpr Tag kPhas = make_tag("PHAS");
+inline constexpr Tag kSout = make_tag("SOUT");
+inline constexpr Tag kSerr = make_tag("SERR");
+inline constexpr Tag kSlog = make_tag("SLOG");
+inline constexpr Tag kIlog = make_tag("ILOG");
+inline constexpr Tag kSchd = make_tag("SCHD");
+inline constexpr Tag kDump = make_tag("DUMP");
+inline constexpr Tag kExit = make_tag("EXIT");
+inline constexpr Tag kBeat = make_tag("BEAT");
+inline constexpr Tag kCrsh = make_tag("CRSH");
+inline constexpr Tag kFatl = make_tag("FATL");
+inline constexpr Tag kDone = make_tag("DONE");
+inline constexpr Tag kKmsg = make_tag("KMSG");
+// Host -> guest (DESIGN.md §3.4)
+inline constexpr Tag kRsiz = make_tag("RSIZ");
+inline constexpr Tag kStop = make_tag("STOP");
+
+// True for the types whose value is raw stream bytes rather than a JSON object.
+constexpr bool is_stream(Tag t) { return t == kSout || t == kSerr || t == kSlog || t == kIlog; }
+// True for every type this protocol version defines.
+bool is_known(Tag t);
+
+// CRC32C (Castagnoli, reflected, init/xorout 0xFFFFFFFF). crc32c("123456789") == 0xE3069283.
+// `crc` is the running value returned by a previous call (0 to start).
+uint32_t crc32c(uint32_t crc, const void* data, size_t len);
+
+// Encodes one frame (COBS + trailing 0x00) into out[0, cap).
+// Returns the number of bytes written, or 0 if n > kMaxValue or cap < max_encoded_size(n).
+// No heap, no locks, no errno: safe in a signal handler.
+size_t encode_frame(uint8_t* out, size_t cap, Tag type, uint32_t seq, uint64_t t_ns,
+                    const void* value, size_t n);
+
+}  // namespace ktstr::wire

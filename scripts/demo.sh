@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up if needed, build, then boot Debian's sched_ext kernel with scx_simple and run a sample
+# payload inside the VM; its output comes back live.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$ROOT/scripts/build.sh" >/dev/null
+echo "== ktstr-vm run --scheduler scx_simple -- sh -c '...'" >&2
+"$ROOT/build/bin/ktstr-vm" run --scheduler scx_simple -- sh -c '
+  echo "hello from inside the VM: kernel $(uname -r), $(nproc) CPUs"
+  echo "sched_ext state: $(cat /sys/kernel/sched_ext/state), scheduler: $(cat /sys/kernel/sched_ext/root/ops) (pid $SCHED_PID)"
+  i=0; while [ $i -lt 3 ]; do i=$((i+1)); echo "working... $i"; sleep 0.2; done
+  echo "this line goes to stderr" >&2
+  exit 0'

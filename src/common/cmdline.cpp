@@ -1,0 +1,123 @@
+// Parser for the KTSTR_* kernel cmdline keys. Untrusted text: every value is range-checked.
+#include "ktstr/cmdline.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <limits>
+
+namespace ktstr {
+namespace {
+
+// Splits like the kernel does: spaces separate words, double quotes group (and are removed).
+std::vector<std::string> split_words(std::string_view text) {
+  std::vector<std::string> words;
+  std::string cur;
+  bool quoted = false, any = false;
+  for (char c : text) {
+    if (c == '"') {
+      quoted = !quoted;
+      any = true;
+    } else if (!quoted && (c == ' ' || c == '\t' || c == '\n')) {
+      if (any) words.push_back(std::move(cur));
+      cur.clear();
+      any = false;
+    } else {
+      cur += c;
+      any = true;
+    }
+  }
+  if (any) words.push_back(std::move(cur));
+  return words;
+}
+
+template <typename T>
+bool parse_uint(std::string_view s, T& out, uint64_t max = std::numeric_limits<T>::max()) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty() || v > max) return false;
+  out = T(v);
+  return true;
+}
+
+bool parse_topology(std::string_view s, Topology& out) {
+  Topology t;
+  uint32_t* fields[] = {&t.nodes, &t.llcs, &t.cores, &t.threads};
+  for (size_t i = 0; i < 4; ++i) {
+    size_t comma = i < 3 ? s.find(',') : s.size();
+    if (comma == std::string_view::npos) return false;
+    if (!parse_uint(s.substr(0, comma), *fields[i], 4096) || *fields[i] == 0) return false;
+    s.remove_prefix(i < 3 ? comma + 1 : comma);
+  }
+  out = t;
+  return true;
+}
+
+bool valid_level(std::string_view s) {
+  for (std::string_view l : {"trace", "debug", "info", "warn", "error", "critical", "off"})
+    if (s == l) return true;
+  return false;
+}
+
+// Terminal names reach the shell's environment: keep them to a sane character set.
+bool valid_term(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '+'))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+CmdlineResult parse_cmdline(std::string_view text) {
+  CmdlineResult r;
+  Config& c = r.config;
+  auto bad = [&](std::string_view key, std::string_view val, std::string_view why) {
+    r.warnings.push_back(std::string(key) + "=" + std::string(val) + ": " + std::string(why) +
+                         ", using the default");
+  };
+  for (const std::string& w : split_words(text)) {
+    if (w == "--") break;  // what follows is init's argv, not parameters
+    if (!w.starts_with("KTSTR_")) continue;
+    size_t eq = w.find('=');
+    std::string_view key = std::string_view(w).substr(0, eq);
+    std::string_view val = eq == std::string::npos ? std::string_view() : std::string_view(w).substr(eq + 1);
+    if (key == "KTSTR_MODE") {
+      if (val == "shell") c.mode = Mode::shell;
+      else if (val == "test") c.mode = Mode::test;
+      else bad(key, val, "expected test or shell");
+    } else if (key == "KTSTR_LOG") {
+      if (valid_level(val)) c.log_level = val;
+      else bad(key, val, "expected trace|debug|info|warn|error|critical|off");
+    } else if (key == "KTSTR_TIMEOUT") {
+      if (!parse_uint(val, c.timeout_s, 7 * 24 * 3600)) bad(key, val, "expected seconds (0-604800)");
+    } else if (key == "KTSTR_ATTACH_TIMEOUT_MS") {
+      if (!parse_uint(val, c.attach_timeout_ms, 3600 * 1000) || c.attach_timeout_ms == 0) {
+        c.attach_timeout_ms = Config{}.attach_timeout_ms;
+        bad(key, val, "expected milliseconds (1-3600000)");
+      }
+    } else if (key == "KTSTR_HEARTBEAT_MS") {
+      if (!parse_uint(val, c.heartbeat_ms, 3600 * 1000)) bad(key, val, "expected milliseconds");
+    } else if (key == "KTSTR_COLS") {
+      if (!parse_uint(val, c.cols, 10000)) bad(key, val, "expected a column count");
+    } else if (key == "KTSTR_ROWS") {
+      if (!parse_uint(val, c.rows, 10000)) bad(key, val, "expected a row count");
+    } else if (key == "KTSTR_TERM") {
+      if (valid_term(val)) c.term = val;
+      else bad(key, val, "not a terminal name");
+    } else if (key == "KTSTR_COLORTERM") {
+      if (valid_term(val)) c.colorterm = val;
+      else bad(key, val, "not a COLORTERM value");
+    } else if (key == "KTSTR_TOPO") {
+      if (!parse_topology(val, c.topo)) bad(key, val, "expected N,L,C,T (positive numbers)");
+    } else if (key == "KTSTR_DEBUG_FAULT") {
+      if (val == "segv" || val == "abort") c.debug_fault = val;
+      else bad(key, val, "expected segv or abort");
+    } else {
+      r.warnings.push_back(std::string(key) + ": unknown key, ignored");
+    }
+  }
+  return r;
+}
+
+}  // namespace ktstr

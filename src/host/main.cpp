@@ -1,0 +1,138 @@
+// ktstr-vm: pack, boot and read sched_ext test VMs. One subcommand per file; this file only wires
+// the command line (CLI11) to them.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <stdexcept>
+
+#include "decode_cmd.hpp"
+#include "pack.hpp"
+#include "paths.hpp"
+#include "run.hpp"
+
+using namespace ktstr::host;
+
+namespace {
+
+constexpr const char* kDescription = R"(ktstr-vm - run sched_ext scheduler tests in a QEMU VM
+
+Packs an initramfs around the ktstr init, boots a sched_ext kernel under QEMU, starts the
+scheduler, waits until the kernel reports it enabled, runs the payload, streams its output back
+live, and exits with the payload's exit status.)";
+
+constexpr const char* kFooter = R"(
+EXIT STATUS (run, shell --exec)
+  The payload's own exit code; 128+N if a signal killed it.
+  124  the payload timed out (--timeout)
+  125  the run failed around the payload: scheduler died or never attached, the VM crashed or
+       hung, init hit a fatal error, or the COM2 stream was damaged or truncated
+  126  the payload is not executable;  127  the payload was not found
+
+ENVIRONMENT
+  KTSTR_KERNEL  kernel image when --kernel is not given
+  KTSTR_CACHE   set-up cache (default ~/.cache/ktstr-init): kernel, schedulers, Zig
+
+EXAMPLES
+  ktstr-vm run --scheduler scx_simple -- sh -c 'echo $SCHED_PID; stress-ng --cpu 2 -t 5'
+  ktstr-vm run --scheduler ./my_sched --sched-arg -v --include ./tests -- ./tests/run.sh
+  ktstr-vm run --timeout 30 --json report.json --com2-log com2.bin -- ./my_test
+  ktstr-vm decode --stream SOUT com2.bin
+  ktstr-vm pack -o initramfs.cpio.zst --scheduler scx_simple -- /bin/true)";
+
+void add_vm_content(CLI::App* c, RunOptions& o) {
+  c->add_option("--init", o.init, "init binary to pack as /init (default: init beside ktstr-vm)");
+  c->add_option("--scheduler", o.scheduler,
+                "scheduler: a file, or a name from the set-up cache (scx_simple, scx_ktstr_test)");
+  c->add_option("--sched-arg", o.pack.sched_args, "argument for the scheduler (repeatable)")->allow_extra_args(false);
+  c->add_option("--include", o.pack.includes,
+                "file or directory to pack under /include-files (repeatable); its executables' "
+                "directories join PATH")->allow_extra_args(false);
+  c->add_option("--sched-enable", o.pack.sched_enable, "file of `echo V > /path` lines run before the scheduler");
+  c->add_option("--sched-disable", o.pack.sched_disable, "file of `echo V > /path` lines run after it stops");
+}
+
+void add_vm_options(CLI::App* c, RunOptions& o) {
+  c->add_option("--kernel", o.vm.kernel, "kernel bzImage (default: $KTSTR_KERNEL, else the cached Debian kernel)");
+  c->add_option("--smp", o.vm.smp, "vCPUs")->capture_default_str()->check(CLI::Range(1, 64));
+  c->add_option("--memory", o.vm.memory_mb, "guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
+  c->add_option("--timeout", o.vm.timeout_s, "payload timeout in seconds inside the guest (0: none); "
+                "the host watchdog adds a margin")->check(CLI::Range(0, 604800));
+  c->add_option("--accel", o.vm.accel, "auto: KVM only if a probe boot works, else TCG")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "tcg", "kvm"}));
+  c->add_option("--append", o.vm.append, "extra kernel cmdline word (repeatable)")->allow_extra_args(false);
+  c->add_option("--guest-log", o.guest_log_level, "init's log level: trace|debug|info|warn|error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  c->add_option("--attach-timeout-ms", o.attach_timeout_ms, "how long init waits for the scheduler to attach");
+  c->add_option("--silence", o.silence_s, "host watchdog: seconds without any frame before the VM counts as hung")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{kDescription, "ktstr-vm"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", KTSTR_VERSION);
+
+  RunOptions run;
+  std::string pack_out;
+  std::string compression = "zstd";
+  auto* pack = app.add_subcommand("pack", "write the initramfs only (deterministic: same inputs, same bytes)");
+  pack->add_option("-o,--output", pack_out, "output file")->required();
+  add_vm_content(pack, run);
+  pack->add_option("--kernel", run.vm.kernel, "kernel whose config is packed as /boot/config-RELEASE");
+  pack->add_option("--compression", compression, "zstd, gzip or none")
+      ->capture_default_str()->check(CLI::IsMember({"zstd", "gzip", "none"}));
+  pack->add_option("--exec", run.pack.exec_cmd, "command for shell mode's /exec_cmd");
+  pack->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "leave out /.ktstr_init_ok (tests only)")
+      ->group("");
+  pack->add_option("program", run.pack.payload, "payload argv (after --)");
+
+  auto* runc = app.add_subcommand("run", "boot a VM, run the payload under the scheduler, exit with its status");
+  add_vm_content(runc, run);
+  add_vm_options(runc, run);
+  runc->add_option("--json", run.json_report, "write a JSON report of the run");
+  runc->add_option("--com2-log", run.com2_log, "keep the raw COM2 capture (for `ktstr-vm decode`)");
+  runc->add_option("--console-log", run.console_log, "write COM1 (kernel console, trace_pipe) to this file");
+  runc->add_option("--sched-log", run.sched_log, "write the scheduler's output to this file");
+  runc->add_flag("-v,--verbose", run.verbose, "show the console, init's log, the scheduler's output, every event");
+  runc->add_flag("--keep-tmp", run.keep_tmp, "keep the temp dir (initramfs, sockets)")->group("");
+  runc->add_option("--guest-key", run.guest_keys, "extra KTSTR_* cmdline key (tests)")->group("")->allow_extra_args(false);
+  runc->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "pack without /.ktstr_init_ok (tests)")->group("");
+  runc->add_option("program", run.pack.payload, "payload program and its arguments (after --)")->required();
+
+  DecodeOptions dec;
+  auto* decode = app.add_subcommand("decode", "turn a COM2 capture into text or JSON lines; exit 0 only if complete and clean");
+  decode->add_flag("--json", dec.json, "one JSON object per frame");
+  decode->add_option("--stream", dec.stream, "write only this stream's raw bytes to stdout")
+      ->check(CLI::IsMember({"SOUT", "SERR", "SLOG", "ILOG"}));
+  decode->add_option("file", dec.input, "capture file, or - for stdin")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (*pack) {
+      run.pack.compression = compression == "gzip" ? Compression::gzip
+                             : compression == "none" ? Compression::none : Compression::zstd;
+      run.pack.init = resolve_init(run.init);
+      if (!run.scheduler.empty()) run.pack.scheduler = resolve_scheduler(run.scheduler);
+      if (!run.vm.kernel.empty() || std::getenv("KTSTR_KERNEL")) {
+        KernelImage k = resolve_kernel(run.vm.kernel);
+        run.pack.kernel_config = k.config;
+        run.pack.kernel_release = k.release;
+      }
+      pack_initramfs(run.pack, pack_out);
+      return 0;
+    }
+    if (*runc) return run_command(run);
+    if (*decode) return run_decode(dec);
+  } catch (const std::exception& e) {
+    std::cerr << "ktstr-vm: error: " << e.what() << "\n";
+    return 125;
+  }
+  return 0;
+}

@@ -1,0 +1,88 @@
+#include "paths.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace ktstr::host {
+
+std::string cache_dir() {
+  if (const char* c = std::getenv("KTSTR_CACHE"); c && *c) return c;
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "/root") + "/.cache/ktstr-init";
+}
+
+std::string self_dir() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? "." : p.parent_path().string();
+}
+
+std::string bzimage_release(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char hdr[0x210];
+  if (!f.read(hdr, sizeof hdr)) return "";
+  if (std::string_view(hdr + 0x202, 4) != "HdrS") return "";
+  unsigned off = uint8_t(hdr[0x20E]) | unsigned(uint8_t(hdr[0x20F])) << 8;
+  if (!off) return "";
+  char ver[256] = {};
+  f.seekg(off + 0x200);
+  f.read(ver, sizeof ver - 1);
+  std::string s(ver);
+  return s.substr(0, s.find(' '));
+}
+
+KernelImage resolve_kernel(const std::string& flag) {
+  KernelImage k;
+  if (!flag.empty()) {
+    k.path = flag;
+  } else if (const char* e = std::getenv("KTSTR_KERNEL"); e && *e) {
+    k.path = e;
+  } else {
+    k.path = cache_dir() + "/kernel-current/vmlinuz";
+    if (!fs::exists(k.path))
+      throw std::runtime_error("no kernel: pass --kernel PATH, set KTSTR_KERNEL, or run scripts/setup.sh "
+                               "to fetch Debian's sched_ext kernel (" + k.path + " missing)");
+  }
+  if (!fs::is_regular_file(k.path)) throw std::runtime_error("kernel " + k.path + ": no such file");
+  k.release = bzimage_release(k.path);
+  if (k.release.empty())
+    throw std::runtime_error("kernel " + k.path + ": not a bzImage (no HdrS setup header)");
+  fs::path dir = fs::path(k.path).parent_path();
+  for (fs::path c : {dir / "config", dir / ("config-" + k.release), fs::path("/boot/config-" + k.release)})
+    if (fs::is_regular_file(c)) {
+      k.config = c.string();
+      break;
+    }
+  return k;
+}
+
+std::string resolve_scheduler(const std::string& spec) {
+  if (spec.find('/') != std::string::npos || fs::is_regular_file(spec)) {
+    if (!fs::is_regular_file(spec)) throw std::runtime_error("scheduler " + spec + ": no such file");
+    if (access(spec.c_str(), X_OK) != 0) throw std::runtime_error("scheduler " + spec + ": not executable");
+    return spec;
+  }
+  fs::path dir = fs::path(cache_dir()) / "schedulers";
+  fs::path p = dir / spec;
+  if (fs::is_regular_file(p)) return p.string();
+  std::string known;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) known += " " + e.path().filename().string();
+  throw std::runtime_error("scheduler '" + spec + "': not a file and not a known name (known:" +
+                           (known.empty() ? " none; run scripts/setup.sh" : known) + ")");
+}
+
+std::string resolve_init(const std::string& flag) {
+  std::string p = flag.empty() ? self_dir() + "/init" : flag;
+  if (!fs::is_regular_file(p))
+    throw std::runtime_error("init " + p + ": no such file (build it with scripts/build.sh or pass --init)");
+  return p;
+}
+
+}  // namespace ktstr::host

@@ -1,0 +1,102 @@
+#include "qemu.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace ktstr::host {
+namespace {
+
+constexpr const char* kQemu = "qemu-system-x86_64";
+constexpr const char* kQboot = "/usr/share/qemu/qboot.rom";
+
+bool cpu_has_virt() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.starts_with("flags"))
+      return line.find(" vmx") != std::string::npos || line.find(" svm") != std::string::npos;
+  return false;
+}
+
+// Boots the kernel without an initrd under KVM: reaching "VFS:"/"Kernel panic" on the console
+// within the time limit proves KVM can run it. /dev/kvm existing proves nothing (measured: a
+// KVM device without VMX fails with "KVM internal error").
+bool probe_kvm(const KernelImage& k) {
+  std::string cmd = std::string("timeout 30 ") + kQemu +
+                    " -accel kvm -nodefaults -no-user-config -display none -no-reboot -m 256 -kernel '" +
+                    k.path + "' -append 'console=ttyS0 panic=-1 loglevel=4' -serial stdio 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return false;
+  char buf[4096];
+  bool reached = false;
+  while (fgets(buf, sizeof buf, p))
+    if (strstr(buf, "Kernel panic") || strstr(buf, "VFS:")) reached = true;
+  pclose(p);
+  return reached;
+}
+
+}  // namespace
+
+std::string choose_accel(const std::string& requested, const KernelImage& kernel, std::string& why) {
+  if (requested == "tcg" || requested == "kvm") {
+    why = "requested";
+    return requested;
+  }
+  if (access("/dev/kvm", R_OK | W_OK) != 0) {
+    why = "/dev/kvm not usable";
+    return "tcg";
+  }
+  if (!cpu_has_virt()) {
+    why = "no vmx/svm in /proc/cpuinfo";
+    return "tcg";
+  }
+  fs::path cache = fs::path(cache_dir()) / ("kvm-probe-" + kernel.release);
+  std::string verdict;
+  if (std::ifstream f(cache); f) f >> verdict;
+  if (verdict.empty()) {
+    verdict = probe_kvm(kernel) ? "kvm" : "tcg";
+    fs::create_directories(cache.parent_path());
+    std::ofstream(cache) << verdict << "\n";
+  }
+  why = "probe boot under KVM " + std::string(verdict == "kvm" ? "succeeded" : "failed") + " (cached in " +
+        cache.string() + ")";
+  return verdict;
+}
+
+std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& keys) {
+  // loglevel=4: warnings and worse on the console; printk to the 8250 busy-waits under TCG.
+  std::string s = "console=ttyS0 reboot=k panic=-1 loglevel=4 quiet";
+  for (const auto& k : keys) s += " " + k;
+  for (const auto& a : vm.append) s += " " + a;
+  return s;
+}
+
+std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel, const KernelImage& kernel,
+                                   const std::string& initrd, const std::string& cmdline,
+                                   const QemuSockets& s) {
+  std::vector<std::string> a = {kQemu, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                                "-machine", "pc"};
+  // Multi-threaded TCG oopses the guest when sched_ext schedulers attach and detach (DESIGN.md §8).
+  a.insert(a.end(), {"-accel", accel == "kvm" ? "kvm" : "tcg,thread=single"});
+  if (accel == "kvm") a.insert(a.end(), {"-cpu", "host"});
+  if (fs::exists(kQboot)) a.insert(a.end(), {"-bios", kQboot});
+  a.insert(a.end(), {"-smp", std::to_string(vm.smp), "-m", std::to_string(vm.memory_mb), "-kernel", kernel.path,
+                     "-initrd", initrd, "-append", cmdline});
+  a.insert(a.end(), {"-chardev", "socket,id=com1,path=" + s.com1, "-serial", "chardev:com1"});
+  a.insert(a.end(), {"-chardev", "socket,id=com2,path=" + s.com2, "-serial", "chardev:com2"});
+  a.insert(a.end(), {"-device", "virtio-serial-pci"});
+  if (s.hvc.empty()) a.insert(a.end(), {"-chardev", "null,id=hvc"});
+  else a.insert(a.end(), {"-chardev", "socket,id=hvc,path=" + s.hvc});
+  a.insert(a.end(), {"-device", "virtconsole,chardev=hvc"});
+  return a;
+}
+
+}  // namespace ktstr::host

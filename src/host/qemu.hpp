@@ -1,0 +1,39 @@
+// The QEMU command line (DESIGN.md §8) and the accelerator choice.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "paths.hpp"
+
+namespace ktstr::host {
+
+struct VmOptions {
+  std::string kernel;           // --kernel (else $KTSTR_KERNEL, else the cached kernel)
+  unsigned smp = 2;             // --smp
+  unsigned memory_mb = 1024;    // --memory
+  unsigned timeout_s = 0;       // --timeout: guest payload timeout, 0 = none
+  std::string accel = "auto";   // auto|tcg|kvm
+  std::vector<std::string> append;  // extra kernel cmdline words (--append)
+};
+
+struct QemuSockets {
+  std::string com1, com2;  // unix socket paths QEMU connects to as a client
+  std::string hvc;         // unix socket for hvc0, empty = null backend
+};
+
+// "tcg" or "kvm". auto: kvm only if /dev/kvm is usable AND a timed probe boot of this kernel
+// under KVM reaches the kernel (cached per kernel release); otherwise tcg. Explains its choice
+// in `why`.
+std::string choose_accel(const std::string& requested, const KernelImage& kernel, std::string& why);
+
+// Builds the full argv for qemu-system-x86_64.
+std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel, const KernelImage& kernel,
+                                   const std::string& initrd, const std::string& cmdline,
+                                   const QemuSockets& sockets);
+
+// The kernel cmdline: console on COM1, reboot=k + panic=-1 so every end exits QEMU, the KTSTR_*
+// keys, and the user's additions.
+std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& ktstr_keys);
+
+}  // namespace ktstr::host

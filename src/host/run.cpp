@@ -1,0 +1,283 @@
+#include "run.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+
+#include "run_session.hpp"
+
+namespace fs = std::filesystem;
+
+namespace ktstr::host {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd = std::exchange(o.fd, -1);
+    }
+    return *this;
+  }
+  ~Fd() { reset(); }
+  void reset() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
+// A private temp dir: parallel runs share no path. Removed at the end unless kept.
+struct TempDir {
+  std::string path;
+  bool keep = false;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "ktstr-vm.XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp: " + std::string(strerror(errno)));
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!keep) fs::remove_all(path, ec);
+  }
+};
+
+Fd listen_unix(const std::string& path) {
+  Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof a.sun_path) throw std::runtime_error("socket path too long: " + path);
+  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+  if (s.fd < 0 || ::bind(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(s.fd, 1) != 0)
+    throw std::runtime_error("listen on " + path + ": " + strerror(errno));
+  return s;
+}
+
+Fd open_out(const std::string& path) {
+  if (path.empty()) return Fd();
+  Fd f(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (f.fd < 0) throw std::runtime_error("open " + path + ": " + strerror(errno));
+  return f;
+}
+
+pid_t spawn_qemu(const std::vector<std::string>& argv, int stderr_fd, const sigset_t& mask) {
+  std::vector<char*> a;
+  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  a.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(stderr_fd, 2);
+    sigprocmask(SIG_SETMASK, &mask, nullptr);
+    setpgid(0, 0);  // Ctrl-C on the terminal goes to us; we end QEMU ourselves
+    execvp(a[0], a.data());
+    dprintf(2, "exec %s: %s\n", a[0], strerror(errno));
+    _exit(127);
+  }
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + strerror(errno));
+  return pid;
+}
+
+std::string shell_quote(const std::string& s) {
+  if (s.find_first_of(" '\"\\$`") == std::string::npos) return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+void keep_tail(std::string& tail, std::string_view data, size_t max = 64 * 1024) {
+  tail.append(data);
+  if (tail.size() > max) tail.erase(0, tail.size() - max);
+}
+
+}  // namespace
+
+int run_command(const RunOptions& o) {
+  auto t_start = Clock::now();
+  KernelImage kernel = resolve_kernel(o.vm.kernel);
+  PackSpec pack = o.pack;
+  pack.init = resolve_init(o.init);
+  if (!o.scheduler.empty()) pack.scheduler = resolve_scheduler(o.scheduler);
+  pack.kernel_config = kernel.config;
+  pack.kernel_release = kernel.release;
+  if (pack.payload.empty()) throw std::runtime_error("no payload: give the program to run after --");
+
+  TempDir tmp;
+  tmp.keep = o.keep_tmp;
+  std::string initrd = tmp.path + "/initramfs.cpio.zst";
+  pack_initramfs(pack, initrd);
+
+  std::vector<std::string> keys;
+  if (o.vm.timeout_s) keys.push_back("KTSTR_TIMEOUT=" + std::to_string(o.vm.timeout_s));
+  if (!o.guest_log_level.empty()) keys.push_back("KTSTR_LOG=" + o.guest_log_level);
+  if (o.attach_timeout_ms) keys.push_back("KTSTR_ATTACH_TIMEOUT_MS=" + std::to_string(o.attach_timeout_ms));
+  keys.insert(keys.end(), o.guest_keys.begin(), o.guest_keys.end());
+  std::string accel_why;
+  std::string accel = choose_accel(o.vm.accel, kernel, accel_why);
+  QemuSockets socks{tmp.path + "/com1.sock", tmp.path + "/com2.sock", ""};
+  Fd l1 = listen_unix(socks.com1), l2 = listen_unix(socks.com2);
+  auto argv = qemu_argv(o.vm, accel, kernel, initrd, kernel_cmdline(o.vm, keys), socks);
+  if (o.verbose) {
+    std::string cmd;
+    for (const auto& a : argv) cmd += shell_quote(a) + " ";
+    std::cerr << "ktstr-vm: kernel " << kernel.release << ", accel " << accel << " (" << accel_why << ")\n"
+              << "ktstr-vm: " << cmd << "\n";
+  }
+
+  // Ctrl-C / TERM reach us through a signalfd: QEMU is stopped and the run reported.
+  sigset_t block, old;
+  sigemptyset(&block);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&block, s);
+  sigprocmask(SIG_BLOCK, &block, &old);
+  sigdelset(&block, SIGPIPE);
+  Fd sigfd(signalfd(-1, &block, SFD_CLOEXEC));
+
+  int qerr[2];
+  if (pipe2(qerr, O_CLOEXEC) != 0) throw std::runtime_error("pipe: " + std::string(strerror(errno)));
+  Fd qerr_r(qerr[0]), qerr_w(qerr[1]);
+  pid_t qemu = spawn_qemu(argv, qerr_w.fd, old);
+  qerr_w.reset();
+  Fd pidfd(int(syscall(SYS_pidfd_open, qemu, 0)));
+
+  Fd com2_log = open_out(o.com2_log), console_log = open_out(o.console_log), sched_log = open_out(o.sched_log);
+  RunSession session({1, 2, sched_log.fd, o.verbose});
+  wire::FrameDecoder decoder([&](const wire::Frame& f) { session.on_frame(f); });
+
+  Fd c1, c2;
+  std::string console_tail, qemu_stderr;
+  bool qemu_exited = false, watchdog = false, interrupted = false;
+  std::string watchdog_reason;
+  int qemu_status = 0;
+  auto last_frame = Clock::now();
+  uint64_t frames_seen = 0;
+  auto hard_deadline = o.vm.timeout_s ? t_start + std::chrono::seconds(o.vm.timeout_s + 180)
+                                      : Clock::time_point::max();
+  char buf[65536];
+
+  // Until QEMU has exited and both sockets reached EOF.
+  while (!qemu_exited || c1.fd >= 0 || c2.fd >= 0) {
+    std::vector<pollfd> p;
+    auto add = [&](int fd) { p.push_back({fd, POLLIN, 0}); };
+    add(sigfd.fd);
+    add(qemu_exited ? -1 : pidfd.fd);
+    add(qerr_r.fd);
+    add(c1.fd >= 0 ? c1.fd : (qemu_exited ? -1 : l1.fd));
+    add(c2.fd >= 0 ? c2.fd : (qemu_exited ? -1 : l2.fd));
+    int rc = ::poll(p.data(), p.size(), qemu_exited ? 2000 : 500);
+    if (rc < 0 && errno != EINTR) throw std::runtime_error("poll: " + std::string(strerror(errno)));
+    if (qemu_exited && rc == 0) break;  // sockets should close with QEMU; don't wait forever
+
+    if (p[0].revents) {
+      signalfd_siginfo si;
+      if (::read(sigfd.fd, &si, sizeof si) > 0 && !interrupted) {
+        interrupted = true;
+        std::cerr << "ktstr-vm: interrupted (signal " << si.ssi_signo << "), stopping the VM\n";
+        kill(qemu, SIGKILL);
+      }
+    }
+    if (p[1].revents) {
+      waitpid(qemu, &qemu_status, 0);
+      qemu_exited = true;
+    }
+    if (p[2].revents) {
+      ssize_t n = ::read(qerr_r.fd, buf, sizeof buf);
+      if (n > 0) keep_tail(qemu_stderr, std::string_view(buf, size_t(n)), 16384);
+      else qerr_r.reset();
+    }
+    for (int i : {3, 4}) {
+      if (!p[size_t(i)].revents) continue;
+      Fd& conn = i == 3 ? c1 : c2;
+      Fd& lis = i == 3 ? l1 : l2;
+      if (conn.fd < 0) {
+        conn = Fd(::accept4(lis.fd, nullptr, nullptr, SOCK_CLOEXEC));
+        continue;
+      }
+      ssize_t n = ::read(conn.fd, buf, sizeof buf);
+      if (n <= 0) {
+        conn.reset();
+        continue;
+      }
+      std::string_view data(buf, size_t(n));
+      if (i == 3) {
+        keep_tail(console_tail, data);
+        if (console_log.fd >= 0) (void)!::write(console_log.fd, buf, size_t(n));
+        if (o.verbose) std::cerr << data;
+      } else {
+        if (com2_log.fd >= 0) (void)!::write(com2_log.fd, buf, size_t(n));
+        decoder.feed(std::span(reinterpret_cast<const uint8_t*>(buf), size_t(n)));
+      }
+    }
+
+    // Host watchdog: silence (not even BEAT) or the hard deadline ends the run.
+    auto now = Clock::now();
+    if (decoder.stats().frames != frames_seen) {
+      frames_seen = decoder.stats().frames;
+      last_frame = now;
+    }
+    unsigned silence = session.helo_seen() ? o.silence_s : o.boot_silence_s;
+    if (!qemu_exited && !watchdog && !session.done_seen() &&
+        (now - last_frame > std::chrono::seconds(silence) || now > hard_deadline)) {
+      watchdog = true;
+      watchdog_reason = std::string(now > hard_deadline ? "hard deadline passed" : "no frame for " +
+                                    std::to_string(silence) + " s") + ": hung in " + session.last_phase();
+      kill(qemu, SIGKILL);
+    }
+  }
+  if (!qemu_exited) {
+    kill(qemu, SIGKILL);
+    waitpid(qemu, &qemu_status, 0);
+  }
+  decoder.finish();
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+
+  Verdict v = session.verdict(decoder.stats(), console_tail, watchdog, watchdog_reason);
+  if (interrupted) v = {130, "interrupted"};
+  if (!session.helo_seen() && !qemu_stderr.empty()) std::cerr << "ktstr-vm: QEMU said:\n" << qemu_stderr;
+  if (!v.reason.empty() && !session.done_seen()) {
+    // Show the end of the console: the panic or the last kernel words.
+    std::string tail = console_tail.size() > 3000 ? console_tail.substr(console_tail.size() - 3000) : console_tail;
+    if (!tail.empty() && !o.verbose) std::cerr << "ktstr-vm: last console output:\n" << tail << "\n";
+  }
+  double wall = std::chrono::duration<double>(Clock::now() - t_start).count();
+  if (!o.json_report.empty()) {
+    nlohmann::json r = session.report();
+    r["exit_code"] = v.exit_code;
+    r["reason"] = v.reason;
+    r["status"] = v.reason.empty() ? "passed" : "failed";
+    r["wall_s"] = wall;
+    const auto& s = decoder.stats();
+    r["com2"] = {{"bytes", s.bytes_in}, {"frames", s.frames}, {"corrupt", s.corrupt}, {"lost", s.lost},
+                 {"truncated_bytes", s.truncated_bytes}, {"garbage_bytes", s.garbage_bytes}};
+    r["accel"] = accel;
+    r["kernel"] = kernel.release;
+    std::ofstream(o.json_report) << r.dump(2) << "\n";
+  }
+  std::cerr << "ktstr-vm: " << (v.reason.empty() ? "exit " + std::to_string(v.exit_code)
+                                                  : "FAILED (" + std::to_string(v.exit_code) + "): " + v.reason)
+            << " | " << decoder.stats().summary() << " | " << std::fixed;
+  std::cerr.precision(1);
+  std::cerr << wall << " s\n";
+  return v.exit_code;
+}
+
+}  // namespace ktstr::host

@@ -1,0 +1,31 @@
+// `ktstr-vm run`: pack, boot QEMU, decode COM2 live, judge the run by its frames, exit with the
+// payload's status (DESIGN.md §3.3, §8).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pack.hpp"
+#include "qemu.hpp"
+
+namespace ktstr::host {
+
+struct RunOptions {
+  PackSpec pack;                     // payload, includes, sched args; paths resolved by run
+  std::string init;                  // --init
+  std::string scheduler;             // --scheduler PATH|NAME, empty = none
+  VmOptions vm;
+  std::string com2_log, console_log, sched_log, json_report;
+  bool verbose = false;
+  unsigned silence_s = 30;           // no frame at all for this long after HELO = hung
+  unsigned boot_silence_s = 120;     // ... before HELO (boot under TCG on a loaded host)
+  std::string guest_log_level;       // KTSTR_LOG
+  unsigned attach_timeout_ms = 0;    // KTSTR_ATTACH_TIMEOUT_MS, 0 = init's default
+  std::vector<std::string> guest_keys;  // further KTSTR_* keys (e.g. KTSTR_DEBUG_FAULT=segv)
+  bool keep_tmp = false;
+};
+
+// Runs the whole thing; returns the process exit code (payload's, or 124/125/126/127).
+int run_command(const RunOptions& opts);
+
+}  // namespace ktstr::host

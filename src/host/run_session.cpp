@@ -1,0 +1,146 @@
+#include "run_session.hpp"
+
+#include <unistd.h>
+
+namespace ktstr::host {
+namespace {
+
+void write_fd(int fd, std::string_view s) {
+  while (!s.empty()) {
+    ssize_t n = ::write(fd, s.data(), s.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    s.remove_prefix(size_t(n));
+  }
+}
+
+double ms_of(uint64_t t_ns) { return double(t_ns) / 1e6; }
+
+}  // namespace
+
+void RunSession::prefixed(const char* prefix, std::string_view bytes, std::string& partial) {
+  partial.append(bytes);
+  size_t start = 0;
+  for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1)
+    write_fd(sinks_.err_fd, std::string(prefix) + partial.substr(start, nl - start + 1));
+  partial.erase(0, start);
+}
+
+void RunSession::on_frame(const wire::Frame& f) {
+  std::string type(f.type.view());
+  std::string_view bytes(reinterpret_cast<const char*>(f.value.data()), f.value.size());
+  if (wire::is_stream(f.type)) stream_bytes_[type] += bytes.size();
+  if (f.type == wire::kSout) {
+    write_fd(sinks_.out_fd, bytes);
+  } else if (f.type == wire::kSerr) {
+    write_fd(sinks_.err_fd, bytes);
+  } else if (f.type == wire::kSlog) {
+    if (sinks_.sched_log_fd >= 0) write_fd(sinks_.sched_log_fd, bytes);
+    if (sinks_.verbose) prefixed("sched| ", bytes, slog_partial_);
+  } else if (f.type == wire::kIlog) {
+    // init's warnings and errors are always shown: they explain failures.
+    bool loud = bytes.starts_with("[warning]") || bytes.starts_with("[error]") || bytes.starts_with("[critical]");
+    if (sinks_.verbose || loud) prefixed("init| ", bytes, ilog_partial_);
+  } else {
+    control(f, type);
+  }
+}
+
+void RunSession::control(const wire::Frame& f, const std::string& type) {
+  std::string_view text(reinterpret_cast<const char*>(f.value.data()), f.value.size());
+  nlohmann::json v = nlohmann::json::parse(text, nullptr, false);
+  if (v.is_discarded() || !v.is_object()) {
+    ++malformed_control_;
+    write_fd(sinks_.err_fd, "ktstr-vm: malformed " + type + " frame (seq " + std::to_string(f.seq) + ")\n");
+    return;
+  }
+  v["t_ms"] = ms_of(f.t_ns);
+  if (sinks_.verbose && type != "BEAT")
+    write_fd(sinks_.err_fd, "ktstr| " + type + " " + v.dump() + "\n");
+  if (type == "HELO") {
+    helo_seen_ = true;
+    helo_ = v;
+  } else if (type == "PHAS") {
+    if (v.contains("phase") && v["phase"].is_string()) last_phase_ = v["phase"].get<std::string>();
+    phases_.push_back(v);
+  } else if (type == "SCHD") {
+    sched_events_.push_back(v);
+    std::string ev = v.value("event", "");
+    if (!sinks_.verbose && (ev == "died" || ev == "not_attached"))
+      write_fd(sinks_.err_fd, "ktstr-vm: scheduler " + ev + " " + v.dump() + "\n");
+  } else if (type == "DUMP") {
+    dumps_.push_back(v);
+  } else if (type == "EXIT") {
+    exit_ = v;
+  } else if (type == "DONE") {
+    done_ = v;
+  } else if (type == "CRSH") {
+    crash_ = v;
+  } else if (type == "FATL") {
+    fatal_ = v;
+    if (!sinks_.verbose) write_fd(sinks_.err_fd, "ktstr-vm: guest fatal error: " + v.dump() + "\n");
+  }
+}
+
+Verdict RunSession::verdict(const wire::DecodeStats& stats, const std::string& console_tail, bool watchdog_fired,
+                            const std::string& watchdog_reason) const {
+  Verdict v;
+  if (!done_.is_null()) {
+    const auto& code = done_["exit_code"];
+    if (!code.is_number_integer() || code.get<int64_t>() < 0 || code.get<int64_t>() > 255) {
+      v.reason = "DONE frame carries no valid exit_code";
+      return v;
+    }
+    v.exit_code = code.get<int>();
+    if (done_.contains("reason") && done_["reason"].is_string()) v.reason = done_["reason"].get<std::string>();
+    // Nothing silently lost: the guest's counts must match what arrived.
+    if (stats.corrupt || stats.lost) {
+      v.exit_code = 125;
+      v.reason = "COM2 stream damaged: " + stats.summary();
+      return v;
+    }
+    if (done_.contains("bytes") && done_["bytes"].is_object()) {
+      for (const char* s : {"SOUT", "SERR", "SLOG"}) {
+        uint64_t want = done_["bytes"].value(s, uint64_t(0));
+        uint64_t got = stream_bytes_.count(s) ? stream_bytes_.at(s) : 0;
+        if (want != got) {
+          v.exit_code = 125;
+          v.reason = std::string(s) + " bytes: guest sent " + std::to_string(want) + ", host received " +
+                     std::to_string(got);
+          return v;
+        }
+      }
+    }
+    return v;
+  }
+  if (!crash_.is_null()) {
+    v.reason = "init crashed: " + crash_.dump();
+  } else if (size_t p = console_tail.find("Kernel panic"); p != std::string::npos) {
+    v.reason = "kernel panic: " + console_tail.substr(p, console_tail.find('\n', p) - p);
+  } else if (watchdog_fired) {
+    v.reason = watchdog_reason;
+  } else if (!helo_seen_) {
+    v.reason = "the guest never reached init (no HELO on COM2)";
+  } else {
+    v.reason = "stream truncated: no DONE frame (last phase: " + last_phase_ + "; " + stats.summary() + ")";
+  }
+  return v;
+}
+
+nlohmann::json RunSession::report() const {
+  nlohmann::json r;
+  r["helo"] = helo_;
+  r["phases"] = phases_;
+  r["scheduler_events"] = sched_events_;
+  r["dumps"] = dumps_;
+  r["exit"] = exit_;
+  r["done"] = done_;
+  r["crash"] = crash_;
+  r["fatal"] = fatal_;
+  r["stream_bytes"] = stream_bytes_;
+  r["malformed_control_frames"] = malformed_control_;
+  r["last_phase"] = last_phase_;
+  return r;
+}
+
+}  // namespace ktstr::host

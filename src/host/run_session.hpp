@@ -1,0 +1,56 @@
+// What one run learnt from its frames: fed frame by frame while COM2 streams in, then asked for
+// the verdict. Everything here comes from the guest and is treated as untrusted input.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "ktstr/frame_decoder.hpp"
+
+namespace ktstr::host {
+
+struct Verdict {
+  int exit_code = 125;
+  std::string reason;  // empty when the payload's own status is reported
+};
+
+class RunSession {
+ public:
+  struct Sinks {
+    int out_fd = 1, err_fd = 2;
+    int sched_log_fd = -1;  // SLOG bytes, raw
+    bool verbose = false;   // ILOG/SLOG/control frames to stderr with a prefix
+  };
+  explicit RunSession(Sinks sinks) : sinks_(sinks) {}
+
+  void on_frame(const wire::Frame& f);
+  // Judges the run from the frames, the decoder's counts and (for a crash) the console's tail.
+  Verdict verdict(const wire::DecodeStats& stats, const std::string& console_tail, bool watchdog_fired,
+                  const std::string& watchdog_reason) const;
+
+  const std::string& last_phase() const { return last_phase_; }
+  bool helo_seen() const { return helo_seen_; }
+  bool done_seen() const { return !done_.is_null(); }
+  // A report of everything seen (for --json).
+  nlohmann::json report() const;
+
+ private:
+  void control(const wire::Frame& f, const std::string& type);
+  void prefixed(const char* prefix, std::string_view bytes, std::string& partial);
+
+  Sinks sinks_;
+  bool helo_seen_ = false;
+  std::string last_phase_ = "boot";
+  nlohmann::json helo_, exit_, done_, crash_, fatal_;
+  nlohmann::json phases_ = nlohmann::json::array();
+  nlohmann::json sched_events_ = nlohmann::json::array();
+  nlohmann::json dumps_ = nlohmann::json::array();
+  std::map<std::string, uint64_t> stream_bytes_;
+  uint64_t malformed_control_ = 0;
+  std::string ilog_partial_, slog_partial_;
+};
+
+}  // namespace ktstr::host

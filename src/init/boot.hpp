@@ -1,0 +1,31 @@
+// Boot-time steps of main() that are not a concern of their own: the serial ports, the
+// cmdline, the HELO and DONE frames, fatal set-up errors.
+#pragma once
+
+#include <string>
+
+#include "com2.hpp"
+#include "ktstr/cmdline.hpp"
+#include "test_path.hpp"
+
+namespace ktstr::init {
+
+struct Consoles {
+  int com1 = -1;     // /dev/ttyS0, the kernel console; -1 if it cannot be opened
+  std::string com2_error;  // why COM2 is unusable, empty if open
+};
+
+// Opens COM1 for writing and COM2 raw. A missing COM2 is not fatal: COM1 is told.
+Consoles open_consoles(Com2& com2);
+// Reads and parses /proc/cmdline; warnings go to the log once it exists.
+CmdlineResult read_cmdline();
+// The first frame: protocol, init version, kernel release, mode.
+void send_helo(Com2& com2, const Config& config, const char* mode);
+// FATL {"error"}: an unrecoverable set-up error (the caller then sends DONE and reboots).
+void send_fatal(Com2& com2, const std::string& error);
+// The last frame: exit code, frame count, bytes per type, milestones.
+void send_done(Com2& com2, const RunResult& result, uint64_t init_start_ms);
+// KTSTR_DEBUG_FAULT: a deliberate fault in init, so tests can prove the crash path.
+void inject_debug_fault(const Config& config);
+
+}  // namespace ktstr::init

@@ -1,0 +1,25 @@
+// Init's own faults (DESIGN.md §6.1). PID 1 must never die: a fault signal or std::terminate
+// writes a CRSH frame on the pre-opened COM2 fd (write() only) and reboots.
+//
+// The only global state of init lives here, because a signal handler can reach nothing else:
+// the COM2 fd, the frame sequence counter and the current phase name.
+#pragma once
+
+#include <cstdint>
+
+namespace ktstr::init::crash {
+
+// Installs SEGV/BUS/ABRT/ILL/FPE handlers on an alternate stack, and a terminate handler.
+void install();
+// The fd the handler writes CRSH to (-1: COM1 only).
+void set_com2_fd(int fd);
+// The COM1 fd for the human-readable copy.
+void set_com1_fd(int fd);
+// Phase name reported in CRSH; must point to a string with static storage.
+void set_phase(const char* phase);
+const char* phase();
+// Frame sequence shared with the normal writer: the CRSH frame continues the same numbering.
+uint32_t next_seq();
+uint32_t peek_seq();
+
+}  // namespace ktstr::init::crash

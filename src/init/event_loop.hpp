@@ -1,0 +1,51 @@
+// The one event loop (DESIGN.md §6.4): a single epoll_wait dispatching each ready fd to a small
+// handler that never blocks. Every waiting phase runs the loop until its condition holds.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "fd.hpp"
+
+namespace ktstr::init {
+
+class EventLoop {
+ public:
+  using Handler = std::function<void(uint32_t events)>;
+
+  // Creates the epoll instance; returns false (with errno) if it cannot.
+  bool open();
+  // Watches fd (not owned) for events; the handler is called once per readiness.
+  void add(int fd, uint32_t events, Handler handler);
+  void remove(int fd);
+  // Dispatches events until done() returns true or deadline_ns (CLOCK_BOOTTIME) passes.
+  // Returns true if done() became true.
+  bool run_until(const std::function<bool()>& done, uint64_t deadline_ns = UINT64_MAX);
+
+ private:
+  UniqueFd epfd_;
+  std::unordered_map<int, std::shared_ptr<Handler>> handlers_;
+};
+
+// A timerfd on CLOCK_BOOTTIME. One-shot or periodic; owned fd.
+class Timer {
+ public:
+  // Creates the timerfd and registers `on_fire` with the loop.
+  bool create(EventLoop& loop, std::function<void()> on_fire);
+  void arm_in_ms(uint64_t ms, uint64_t period_ms = 0);
+  void disarm();
+  ~Timer();
+
+ private:
+  EventLoop* loop_ = nullptr;
+  UniqueFd fd_;
+};
+
+// Milliseconds from nanoseconds, rounded down (for reports).
+inline uint64_t ns_to_ms(uint64_t ns) { return ns / 1000000; }
+
+}  // namespace ktstr::init

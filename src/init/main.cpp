@@ -1,0 +1,66 @@
+// ktstr-init: PID 1 of a sched_ext test VM. main() is the phase list of DESIGN.md §6; each phase
+// is one call into its own file. PID 1 must never exit: every path ends in finish_and_reboot().
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "boot.hpp"
+#include "com2.hpp"
+#include "crash.hpp"
+#include "environment.hpp"
+#include "fd.hpp"
+#include "ktstr/initramfs.hpp"
+#include "log.hpp"
+#include "mounts.hpp"
+#include "reboot.hpp"
+#include "shell_path.hpp"
+#include "test_path.hpp"
+
+using namespace ktstr;
+using namespace ktstr::init;
+
+int main() {
+  const uint64_t start_ms = boottime_ns() / 1000000;
+
+  // 1. Crash handlers first: from here on a fault in init reports CRSH and reboots.
+  crash::install();
+  crash::set_phase("mounts");
+
+  // 2. Filesystems. /dev must exist before the serial ports can be opened.
+  MountReport mounts = mount_all();
+
+  // 3. Serial ports, cmdline, log; HELO is the first frame.
+  Com2 com2;
+  Consoles con = open_consoles(com2);
+  CmdlineResult cmdline = read_cmdline();
+  const Config& config = cmdline.config;
+  log_init(com2, con.com1, config.log_level);
+  bool exec_mode = config.mode == Mode::shell && ::access(initramfs::kExecCmd, F_OK) == 0;
+  send_helo(com2, config, config.mode == Mode::test ? "test" : exec_mode ? "exec" : "shell");
+  enter_phase(com2, "mounts");
+  for (const auto& w : mounts.warnings) spdlog::warn("mount: {}", w);
+  for (const auto& w : cmdline.warnings) spdlog::warn("cmdline: {}", w);
+  if (!con.com2_error.empty()) spdlog::warn("COM2: {}", con.com2_error);
+
+  RunResult result;
+  if (!mounts.fatal.empty()) {
+    result.reason = mounts.fatal;
+    send_fatal(com2, mounts.fatal);
+  } else if (::access(initramfs::kOkSentinel, F_OK) != 0) {
+    // The packer writes the sentinel last: without it the unpack was cut short.
+    result.reason = std::string(initramfs::kOkSentinel) + " missing: the initramfs is truncated";
+    send_fatal(com2, result.reason);
+  } else {
+    // 4. Environment for every child, set before any child (or thread) exists.
+    set_environment(config);
+    inject_debug_fault(config);
+    // 5-9. The run itself.
+    result = config.mode == Mode::test ? run_test_path(config, com2, con.com1)
+                                       : run_shell_path(config, com2, con.com1);
+  }
+
+  // DONE is always the last frame; then flush and reboot.
+  enter_phase(com2, "reboot");
+  send_done(com2, result, start_ms);
+  finish_and_reboot(com2, con.com1, result.exit_code);
+}

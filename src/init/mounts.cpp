@@ -1,0 +1,81 @@
+#include "mounts.hpp"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "fd.hpp"
+
+namespace ktstr::init {
+namespace {
+
+struct MountSpec {
+  const char* source;
+  const char* target;
+  const char* type;
+  unsigned long flags;
+  const char* data;
+  bool required;
+};
+
+constexpr unsigned long kNoDev = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+// Order matters: /dev before /dev/shm and /dev/pts; sysfs before tracefs/debugfs/bpf/cgroup2.
+constexpr MountSpec kMounts[] = {
+    {"proc", "/proc", "proc", kNoDev, nullptr, true},
+    {"sysfs", "/sys", "sysfs", kNoDev, nullptr, true},
+    // DEVTMPFS_MOUNT is off in the Debian kernel: the kernel leaves /dev to us.
+    {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", true},
+    {"debugfs", "/sys/kernel/debug", "debugfs", kNoDev, nullptr, false},
+    {"tracefs", "/sys/kernel/tracing", "tracefs", kNoDev, nullptr, false},
+    {"bpf", "/sys/fs/bpf", "bpf", kNoDev, "mode=0700", false},
+    {"cgroup2", "/sys/fs/cgroup", "cgroup2", kNoDev, nullptr, false},
+    {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false},
+    {"tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", false},
+    {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", false},
+    {"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=666", false},
+};
+
+bool mount_one(const MountSpec& m, std::string& error) {
+  if (::mkdir(m.target, 0755) != 0 && errno != EEXIST) {
+    error = errno_message(std::string("mkdir ") + m.target, errno);
+    return false;
+  }
+  if (::mount(m.source, m.target, m.type, m.flags, m.data) != 0) {
+    int err = errno;
+    if (err == EBUSY) return true;  // already mounted (e.g. by the kernel)
+    error = errno_message(std::string("mount ") + m.type + " on " + m.target, err);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+MountReport mount_all() {
+  MountReport r;
+  for (const MountSpec& m : kMounts) {
+    std::string error;
+    if (mount_one(m, error)) continue;
+    if (m.required) {
+      r.fatal = error;
+      return r;
+    }
+    r.warnings.push_back(error);
+  }
+  struct Link {
+    const char* target;
+    const char* path;
+  };
+  for (Link l : {Link{"/proc/self/fd", "/dev/fd"}, Link{"/proc/self/fd/0", "/dev/stdin"},
+                 Link{"/proc/self/fd/1", "/dev/stdout"}, Link{"/proc/self/fd/2", "/dev/stderr"},
+                 Link{"pts/ptmx", "/dev/ptmx"}}) {
+    if (::symlink(l.target, l.path) != 0 && errno != EEXIST)
+      r.warnings.push_back(errno_message(std::string("symlink ") + l.path, errno));
+  }
+  return r;
+}
+
+}  // namespace ktstr::init

@@ -1,0 +1,18 @@
+// Filesystems init needs (DESIGN.md §6.2): one table, one loop.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ktstr::init {
+
+struct MountReport {
+  std::string fatal;                  // set if a required mount failed: the run cannot go on
+  std::vector<std::string> warnings;  // best-effort mounts that failed
+};
+
+// Mounts proc, sysfs, devtmpfs (required) and debugfs, tracefs, bpf, cgroup2, tmpfs on /tmp,
+// /dev/shm, /run, devpts (best effort); creates /dev/fd and /dev/std{in,out,err} links.
+MountReport mount_all();
+
+}  // namespace ktstr::init

@@ -1,0 +1,57 @@
+#include "sched_toggle.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <sstream>
+
+#include "fd.hpp"
+
+namespace ktstr::init {
+namespace {
+
+std::string trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  size_t e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::string unquote(std::string s) {
+  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front())
+    return s.substr(1, s.size() - 2);
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> run_sysfs_script(const char* path) {
+  std::vector<std::string> errors;
+  std::string text;
+  if (!read_file(path, text)) {
+    if (errno != ENOENT) errors.push_back(errno_message(std::string("read ") + path, errno));
+    return errors;
+  }
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    size_t gt = line.find(" > ");
+    if (!line.starts_with("echo ") || gt == std::string::npos) {
+      errors.push_back(std::string(path) + ":" + std::to_string(lineno) +
+                       ": expected `echo VALUE > /path`, got `" + line + "`");
+      continue;
+    }
+    std::string value = unquote(trim(line.substr(5, gt - 5))) + "\n";
+    std::string target = trim(line.substr(gt + 3));
+    UniqueFd fd(::open(target.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid() || !write_all(fd.get(), value.data(), value.size()))
+      errors.push_back(std::string(path) + ":" + std::to_string(lineno) + ": " +
+                       errno_message("write " + target, errno));
+  }
+  return errors;
+}
+
+}  // namespace ktstr::init

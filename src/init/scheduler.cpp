@@ -1,0 +1,162 @@
+#include "scheduler.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "json.hpp"
+#include "log.hpp"
+#include "ktstr/initramfs.hpp"
+#include "spawn.hpp"
+
+namespace ktstr::init {
+namespace {
+
+constexpr uint64_t kAttachPollMs = 2;  // DESIGN.md: <= 5 ms cadence
+
+std::vector<std::string> read_lines(const char* path) {
+  std::vector<std::string> lines;
+  std::string text;
+  if (!read_file(path, text)) return lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty()) lines.push_back(l);
+  return lines;
+}
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+void Scheduler::send_event(const std::string& event, const std::string& extra) {
+  std::string v = "{\"event\":" + json_str(event) + ",\"pid\":" + std::to_string(pid_);
+  if (!extra.empty()) v += "," + extra;
+  v += "}";
+  com2_.send(wire::kSchd, v);
+  console_note_event(event, v);
+}
+
+void Scheduler::console_note_event(const std::string& event, const std::string& v) {
+  console_note("scheduler " + event + " " + v);
+}
+
+bool Scheduler::spawn() {
+  std::vector<std::string> argv{initramfs::kScheduler};
+  for (auto& a : read_lines(initramfs::kSchedArgs)) argv.push_back(a);
+  UniqueFd rd, wr;
+  if (!make_pipe(rd, wr)) {
+    spdlog::error("{}", errno_message("pipe for scheduler output", errno));
+    return false;
+  }
+  SpawnSpec spec{argv, false, wr.get(), wr.get(), &reaper_.child_mask()};
+  spawn_ns_ = boottime_ns();
+  SpawnResult r = init::spawn(spec);
+  wr.reset();  // only the child holds the write end: EOF when it (and its children) exit
+  log_ = std::make_unique<Pump>(loop_, com2_, wire::kSlog, std::move(rd));
+  if (r.pid < 0) {
+    spdlog::error("scheduler: {}", r.error);
+    state_ = State::died;
+    send_event("died", "\"reason\":" + json_str(r.error));
+    return false;
+  }
+  pid_ = r.pid;
+  state_ = State::spawned;
+  reaper_.watch(pid_, "scheduler", [this](pid_t, const ExitStatus& s) { handle_exit(s); });
+  if (r.exec_errno) {
+    spdlog::error("scheduler: {}", r.error);
+    send_event("spawned", "\"argv\":" + json_str(argv[0]));
+    return true;  // the reaper reports the death (exit 126/127) with its real status
+  }
+  send_event("spawned", "\"args\":" + std::to_string(argv.size() - 1));
+  return true;
+}
+
+void Scheduler::handle_exit(const ExitStatus& s) {
+  status_ = s;
+  uint64_t ms = ns_to_ms(boottime_ns() - spawn_ns_);
+  std::string st;
+  read_file(kScxState, st);
+  std::string fields = "\"status\":{" + s.json_fields() + "},\"exit_code\":" +
+                       std::to_string(s.exit_code()) + ",\"ms\":" + std::to_string(ms) +
+                       ",\"kernel_state\":" + json_str(trimmed(st));
+  if (state_ == State::stopped) {
+    send_event("stopped", fields);
+    return;
+  }
+  bool was_attached = state_ == State::attached;
+  state_ = State::died;
+  send_event("died", fields);
+  if (was_attached && on_death_) on_death_();
+}
+
+bool Scheduler::wait_attached(uint32_t timeout_ms) {
+  if (state_ != State::spawned) return false;
+  uint64_t ops_ns = 0;
+  bool sysfs_seen = false;
+  std::string last_state;
+  auto check = [&] {
+    std::string ops, st;
+    bool ops_ok = read_file(kScxRootOps, ops);
+    bool st_ok = read_file(kScxState, st);
+    sysfs_seen = sysfs_seen || ops_ok || st_ok;
+    ops = trimmed(ops);
+    if (!ops.empty() && !ops_ns) ops_ns = boottime_ns();
+    last_state = trimmed(st);
+    // root/ops appears while state is still "enabling": only "enabled" means the payload may run.
+    if (!ops.empty() && last_state == "enabled" && state_ == State::spawned) {
+      ops_ = ops;
+      state_ = State::attached;
+    }
+  };
+  Timer poll;
+  poll.create(loop_, check);
+  poll.arm_in_ms(kAttachPollMs, kAttachPollMs);
+  check();
+  uint64_t deadline = spawn_ns_ + uint64_t(timeout_ms) * 1000000ull;
+  loop_.run_until([&] { return state_ != State::spawned; }, deadline);
+  poll.disarm();
+  uint64_t now = boottime_ns();
+  if (state_ == State::attached) {
+    send_event("attached", "\"ops\":" + json_str(ops_) + ",\"ms\":" + std::to_string(ns_to_ms(now - spawn_ns_)) +
+                               ",\"ops_ms\":" + std::to_string(ns_to_ms(ops_ns - spawn_ns_)) +
+                               ",\"t_ops_ns\":" + std::to_string(ops_ns) + ",\"t_enabled_ns\":" + std::to_string(now));
+    return true;
+  }
+  if (state_ == State::died) return false;  // handle_exit already reported it
+  state_ = State::not_attached;
+  send_event("not_attached", std::string("\"reason\":") + (sysfs_seen ? "\"timeout\"" : "\"sysfs_absent\"") +
+                                 ",\"ms\":" + std::to_string(ns_to_ms(now - spawn_ns_)) +
+                                 ",\"kernel_state\":" + json_str(last_state));
+  return false;
+}
+
+void Scheduler::stop(uint32_t grace_ms) {
+  if (!running()) return;
+  State before = state_;
+  state_ = State::stopped;
+  uint64_t t0 = boottime_ns();
+  kill(pid_, SIGINT);
+  if (!loop_.run_until([&] { return !running(); }, t0 + uint64_t(grace_ms) * 1000000ull)) {
+    spdlog::warn("scheduler pid {} ignored SIGINT for {} ms: SIGKILL", pid_, grace_ms);
+    kill(pid_, SIGKILL);
+    loop_.run_until([&] { return !running(); }, boottime_ns() + 2000000000ull);
+  }
+  if (running()) spdlog::error("scheduler pid {} not reaped after SIGKILL", pid_);
+  if (before == State::not_attached) state_ = State::not_attached;
+}
+
+void Scheduler::drain_log(uint64_t deadline_ns) {
+  if (!log_) return;
+  loop_.run_until([&] { return log_->drained(); }, deadline_ns);
+  log_->read_available();
+  if (!log_->drained()) spdlog::warn("scheduler output still open at teardown (a child holds it)");
+  log_->close();
+}
+
+}  // namespace ktstr::init

@@ -1,0 +1,12 @@
+// The shell path (DESIGN.md §7): an interactive PTY shell on hvc0, or /exec_cmd run once.
+#pragma once
+
+#include "com2.hpp"
+#include "ktstr/cmdline.hpp"
+#include "test_path.hpp"
+
+namespace ktstr::init {
+
+RunResult run_shell_path(const Config& config, Com2& com2, int com1_fd);
+
+}  // namespace ktstr::init

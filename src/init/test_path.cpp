@@ -1,0 +1,185 @@
+#include "test_path.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "crash.hpp"
+#include "event_loop.hpp"
+#include "json.hpp"
+#include "ktstr/initramfs.hpp"
+#include "log.hpp"
+#include "payload.hpp"
+#include "reaper.hpp"
+#include "sched_toggle.hpp"
+#include "scheduler.hpp"
+#include "trace.hpp"
+
+namespace ktstr::init {
+namespace {
+
+// Teardown bounds (DESIGN.md §6.9: bounded at every step, no fixed sleeps).
+constexpr uint32_t kPayloadTermGraceMs = 2000;  // TERM -> KILL for a timed-out/aborted payload
+constexpr uint32_t kOrphanIdleMs = 200;          // output holders after the payload exited
+constexpr uint64_t kDrainDeadlineMs = 5000;      // payload pipes to EOF
+constexpr uint32_t kSchedGraceMs = 2000;         // SIGINT -> SIGKILL for the scheduler
+constexpr uint32_t kSchedDumpGraceMs = 5000;     // ... while a dump is being written
+constexpr uint64_t kDumpWaitMs = 3000;           // dump to reach COM1
+constexpr uint64_t kTraceDrainMs = 2000;         // trace_pipe after tracing_on=0
+constexpr uint64_t kReapLeftoversMs = 1000;
+
+uint64_t after_ms(uint64_t ms) { return boottime_ns() + ms * 1000000ull; }
+
+void report_errors(const std::vector<std::string>& errors) {
+  for (const auto& e : errors) spdlog::warn("{}", e);
+}
+
+void send_exit(Com2& com2, const Payload& p) {
+  std::string v = "{" + p.status().json_fields() + ",\"timed_out\":" + (p.timed_out() ? "true" : "false") +
+                  ",\"exit_code\":" + std::to_string(p.exit_code()) + "}";
+  com2.send(wire::kExit, v);
+  console_note("payload exited " + v);
+}
+
+// User processes other than PID 1 (kernel threads excluded), as "pid (comm)".
+std::vector<std::pair<pid_t, std::string>> user_processes() {
+  std::vector<std::pair<pid_t, std::string>> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos || name == "1") continue;
+    std::string stat;
+    if (!read_file(("/proc/" + name + "/stat").c_str(), stat)) continue;
+    size_t rp = stat.rfind(')');
+    if (rp == std::string::npos) continue;
+    std::string comm = stat.substr(stat.find('(') + 1, rp - stat.find('(') - 1);
+    // Fields after ") ": state ppid pgrp session tty_nr tpgid flags
+    std::istringstream rest(stat.substr(rp + 2));
+    std::string state;
+    long ppid, pgrp, session, tty, tpgid;
+    unsigned long flags = 0;
+    rest >> state >> ppid >> pgrp >> session >> tty >> tpgid >> flags;
+    constexpr unsigned long kPfKthread = 0x00200000;
+    if (flags & kPfKthread) continue;
+    out.emplace_back(pid_t(std::stol(name)), comm);
+  }
+  return out;
+}
+
+// Kills everything but PID 1 and reaps it, bounded: nothing may run at reboot.
+void kill_leftovers(EventLoop& loop, Reaper& reaper) {
+  for (const auto& [pid, comm] : user_processes()) {
+    spdlog::info("killing leftover process {} ({}) before reboot", pid, comm);
+    ::kill(pid, SIGKILL);
+  }
+  if (!loop.run_until([&] { return !reaper.has_children(); }, after_ms(kReapLeftoversMs)))
+    spdlog::error("children still not reaped {} ms after SIGKILL", kReapLeftoversMs);
+}
+
+}  // namespace
+
+void enter_phase(Com2& com2, const char* name) {
+  crash::set_phase(name);
+  com2.send(wire::kPhas, std::string("{\"phase\":\"") + name + "\"}");
+}
+
+RunResult run_test_path(const Config& config, Com2& com2, int com1_fd) {
+  RunResult result;
+  EventLoop loop;
+  Reaper reaper;
+  if (!loop.open() || !reaper.start(loop)) {
+    result.reason = errno_message("event loop set-up", errno);
+    com2.send(wire::kFatl, "{\"error\":" + json_str(result.reason) + "}");
+    return result;
+  }
+  Timer heartbeat;
+  if (config.heartbeat_ms) {
+    heartbeat.create(loop, [&] { com2.send(wire::kBeat, "{}"); });
+    heartbeat.arm_in_ms(config.heartbeat_ms, config.heartbeat_ms);
+  }
+
+  // Scheduler set-up, then tracing: the dump of a scheduler that dies at once is still caught.
+  report_errors(run_sysfs_script(initramfs::kSchedEnable));
+  TraceForwarder trace(loop, com2, com1_fd);
+  if (std::string err; !trace.start(err)) spdlog::warn("trace_pipe forwarding: {}", err);
+  else if (!err.empty()) spdlog::warn("{}", err);
+
+  Scheduler sched(loop, reaper, com2);
+  bool have_sched = ::access(initramfs::kScheduler, F_OK) == 0;
+  bool ok = true;
+  if (have_sched) {
+    enter_phase(com2, "scheduler_spawned");
+    ok = sched.spawn() && sched.wait_attached(config.attach_timeout_ms);
+    if (ok) {
+      enter_phase(com2, "scheduler_attached");
+      result.attached_ms = ns_to_ms(boottime_ns());
+      ::setenv("SCHED_PID", std::to_string(sched.pid()).c_str(), 1);
+    } else {
+      result.reason = sched.state() == Scheduler::State::died ? "scheduler died before attaching"
+                                                              : "scheduler did not attach";
+    }
+  }
+
+  Payload payload(loop, reaper, com2);
+  bool sched_died = false;
+  if (ok) {
+    std::vector<std::string> argv;
+    std::string err;
+    if (!Payload::read_argv(argv, err)) {
+      com2.send(wire::kFatl, "{\"error\":" + json_str(err) + "}");
+      spdlog::error("{}", err);
+      result.reason = err;
+      ok = false;
+    } else if (payload.spawn(argv)) {
+      enter_phase(com2, "payload_started");
+      result.payload_start_ms = ns_to_ms(payload.start_ns());
+      sched.on_death([&] { sched_died = true; });
+      Timer timeout;
+      bool timed_out = false;
+      if (config.timeout_s) {
+        timeout.create(loop, [&] { timed_out = true; });
+        timeout.arm_in_ms(uint64_t(config.timeout_s) * 1000);
+      }
+      loop.run_until([&] { return payload.exited() || sched_died || timed_out; });
+      if (!payload.exited()) {
+        if (sched_died) spdlog::error("scheduler died while the payload ran: stopping the payload");
+        else spdlog::error("payload timed out after {} s: stopping it", config.timeout_s);
+        payload.terminate(kPayloadTermGraceMs, timed_out && !sched_died);
+      }
+      enter_phase(com2, "payload_exited");
+      result.payload_exit_ms = ns_to_ms(payload.exit_ns());
+      payload.drain(kOrphanIdleMs, after_ms(kDrainDeadlineMs));
+      send_exit(com2, payload);
+      if (sched_died) {
+        result.exit_code = 125;
+        result.reason = "scheduler died during the test";
+      } else if (payload.timed_out()) {
+        result.exit_code = 124;
+        result.reason = "payload timed out after " + std::to_string(config.timeout_s) + " s";
+      } else {
+        result.exit_code = payload.exit_code();
+      }
+    } else {
+      result.reason = "could not start the payload";
+      ok = false;
+    }
+  }
+
+  // Teardown (DESIGN.md §6.9): reverse order of set-up, each step bounded.
+  enter_phase(com2, "teardown");
+  result.teardown_ms = ns_to_ms(boottime_ns());
+  sched.stop(trace.dump_in_progress() ? kSchedDumpGraceMs : kSchedGraceMs);
+  sched.drain_log(after_ms(1000));
+  report_errors(run_sysfs_script(initramfs::kSchedDisable));
+  if (trace.dump_started()) trace.wait_dump_complete(after_ms(kDumpWaitMs));
+  trace.stop(after_ms(kTraceDrainMs));
+  kill_leftovers(loop, reaper);
+  heartbeat.disarm();
+  return result;
+}
+
+}  // namespace ktstr::init

@@ -1,0 +1,11 @@
+# Script-driven unit tests, included from tests/unit/CMakeLists.txt.
+# decode_independent_test.sh checks `ktstr-vm decode` against captures written by an independent
+# Python implementation of the wire protocol (tests/tools/gen_capture.py, stdlib only). It needs
+# the built ktstr-vm in KTSTR_BIN_DIR and python3.
+find_program(KTSTR_PYTHON3 python3 REQUIRED)
+add_test(NAME decode_independent
+         COMMAND "${CMAKE_CURRENT_SOURCE_DIR}/decode_independent_test.sh" "${KTSTR_BIN_DIR}/ktstr-vm")
+set_tests_properties(decode_independent PROPERTIES
+                     LABELS unit
+                     TIMEOUT 120
+                     ENVIRONMENT "PYTHON3=${KTSTR_PYTHON3}")

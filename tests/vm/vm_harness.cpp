@@ -1,0 +1,115 @@
+#include "vm_harness.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+namespace fs = std::filesystem;
+
+namespace ktstr::vmtest {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string make_temp_dir() {
+  std::string t = (fs::temp_directory_path() / "ktstr-vmtest.XXXXXX").string();
+  if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp failed");
+  return t;
+}
+
+}  // namespace
+
+std::vector<const FrameRec*> VmResult::of(const std::string& type) const {
+  std::vector<const FrameRec*> v;
+  for (const auto& f : frames)
+    if (f.type == type) v.push_back(&f);
+  return v;
+}
+
+const FrameRec* VmResult::event(const std::string& type, const std::string& name) const {
+  for (const auto& f : frames)
+    if (f.type == type && f.json.is_object() &&
+        (f.json.value("event", "") == name || f.json.value("phase", "") == name))
+      return &f;
+  return nullptr;
+}
+
+std::string VmResult::stream(const std::string& type) const {
+  std::string s;
+  for (const auto& f : frames)
+    if (f.type == type) s += f.bytes;
+  return s;
+}
+
+std::string VmResult::describe() const {
+  std::string s = "exit " + std::to_string(exit_code) + "; " + stats.summary() + "\n--- control frames:\n";
+  for (const auto& f : frames)
+    if (!f.json.is_null() && f.type != "BEAT") s += f.type + " " + f.json.dump() + "\n";
+  s += "--- ILOG:\n" + stream("ILOG") + "--- stderr (last 2000):\n" +
+       (err.size() > 2000 ? err.substr(err.size() - 2000) : err) + "\n--- console (last 3000):\n" +
+       (console.size() > 3000 ? console.substr(console.size() - 3000) : console);
+  return s;
+}
+
+VmResult run_vm(const std::vector<std::string>& args) {
+  std::string dir = make_temp_dir();
+  std::vector<std::string> argv = {KTSTR_VM_BIN, "run", "--com2-log", dir + "/com2.bin", "--console-log",
+                                   dir + "/console.log", "--json", dir + "/report.json"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> a;
+  for (auto& s : argv) a.push_back(s.data());
+  a.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, (dir + "/out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, (dir + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid;
+  if (posix_spawn(&pid, a[0], &fa, nullptr, a.data(), environ) != 0) throw std::runtime_error("spawn ktstr-vm");
+  posix_spawn_file_actions_destroy(&fa);
+  int status = 0;
+  waitpid(pid, &status, 0);
+
+  VmResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(dir + "/out");
+  r.err = slurp(dir + "/err");
+  r.console = slurp(dir + "/console.log");
+  std::string report = slurp(dir + "/report.json");
+  r.report = nlohmann::json::parse(report, nullptr, false);
+  std::string cap = slurp(dir + "/com2.bin");
+  wire::FrameDecoder dec([&](const wire::Frame& f) {
+    FrameRec rec{std::string(f.type.view()), f.seq, f.t_ns,
+                 std::string(reinterpret_cast<const char*>(f.value.data()), f.value.size()), nullptr};
+    if (!wire::is_stream(f.type)) rec.json = nlohmann::json::parse(rec.bytes, nullptr, false);
+    r.frames.push_back(std::move(rec));
+  });
+  dec.feed(std::span(reinterpret_cast<const uint8_t*>(cap.data()), cap.size()));
+  dec.finish();
+  r.stats = dec.stats();
+  fs::remove_all(dir);
+  return r;
+}
+
+std::string temp_file(const std::string& name, const std::string& content, unsigned mode) {
+  static std::string dir = make_temp_dir();
+  std::string p = dir + "/" + name;
+  std::ofstream(p, std::ios::binary) << content;
+  chmod(p.c_str(), mode);
+  return p;
+}
+
+}  // namespace ktstr::vmtest
