@@ -1,0 +1,199 @@
+// The test path of DESIGN.md §6 on the real kernel: statuses, lossless output, scheduler life
+// and death, dumps, timeouts, orphans, init's own faults and bad inputs.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "vm_harness.hpp"
+
+using ktstr::vmtest::run_vm;
+using ktstr::vmtest::temp_file;
+using ktstr::vmtest::VmResult;
+
+namespace {
+
+// What the host's own `seq` prints: the guest's busybox seq must produce the same bytes.
+std::string host_seq(const std::string& args) {
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(("seq " + args).c_str(), "r"), pclose);
+  char buf[65536];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p.get())) > 0;) out.append(buf, n);
+  return out;
+}
+
+// The DONE frame's byte counts match what arrived, and the capture is clean.
+void expect_lossless(const VmResult& r) {
+  ASSERT_FALSE(r.frames.empty());
+  const auto& done = r.frames.back();
+  ASSERT_EQ(done.type, "DONE") << r.describe();
+  EXPECT_TRUE(r.stats.clean()) << r.describe();
+  for (const char* s : {"SOUT", "SERR", "SLOG"})
+    EXPECT_EQ(done.json["bytes"].value(s, uint64_t(0)), r.stream(s).size()) << s;
+  EXPECT_EQ(done.json["frames"], done.seq);
+}
+
+}  // namespace
+
+// Exit codes 0, 1 and 42 pass through unchanged.
+TEST(VmTestPath, ExitCodesPassThrough) {
+  for (int code : {0, 1, 42}) {
+    auto r = run_vm({"--", "sh", "-c", "exit " + std::to_string(code)});
+    EXPECT_EQ(r.exit_code, code) << r.describe();
+    ASSERT_EQ(r.of("EXIT").size(), 1u);
+    EXPECT_EQ(r.of("EXIT")[0]->json["code"], code);
+    expect_lossless(r);
+  }
+}
+
+// A payload killed by a signal reports the signal, and the host exits 128+N.
+TEST(VmTestPath, DeathBySignalIsReported) {
+  auto r = run_vm({"--", "sh", "-c", "kill -SEGV $$"});
+  EXPECT_EQ(r.exit_code, 128 + 11) << r.describe();
+  auto exits = r.of("EXIT");
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0]->json["signal"], 11);
+  EXPECT_EQ(exits[0]->json["exit_code"], 139);
+  expect_lossless(r);
+}
+
+// Several MiB on stdout and stderr at once arrive byte-exact and apart.
+TEST(VmTestPath, LargeOutputIsByteExactAndSeparate) {
+  auto r = run_vm({"--", "sh", "-c", "seq 1 300000 >&2 & seq 1 400000; wait"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  std::string out = host_seq("1 400000"), err = host_seq("1 300000");
+  ASSERT_GT(out.size() + err.size(), 4u << 20);
+  EXPECT_TRUE(r.out == out) << "stdout differs: " << r.out.size() << " vs " << out.size() << " bytes";
+  EXPECT_TRUE(r.stream("SERR") == err) << "stderr differs";
+  expect_lossless(r);
+}
+
+// A scheduler that dies at once: SCHD died with its real status, no payload, exit 125.
+TEST(VmTestPath, SchedulerDiesAtStart) {
+  std::string sched = temp_file("dying_sched", "#!/bin/sh\necho 'sched: giving up' >&2\nexit 3\n");
+  auto r = run_vm({"--scheduler", sched, "--", "echo", "must not run"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  const auto* died = r.event("SCHD", "died");
+  ASSERT_NE(died, nullptr) << r.describe();
+  EXPECT_EQ(died->json["status"]["code"], 3);
+  EXPECT_EQ(r.event("PHAS", "payload_started"), nullptr);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.stream("SLOG").find("sched: giving up"), std::string::npos);
+  EXPECT_NE(r.err.find("scheduler died"), std::string::npos) << r.err;
+  expect_lossless(r);
+}
+
+// A scheduler that never attaches: not_attached (timeout) at the deadline, then it is stopped.
+TEST(VmTestPath, SchedulerNeverAttaches) {
+  std::string sched = temp_file("idle_sched", "#!/bin/sh\nexec sleep 1000\n");
+  auto r = run_vm({"--scheduler", sched, "--attach-timeout-ms", "1500", "--", "echo", "must not run"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  const auto* na = r.event("SCHD", "not_attached");
+  ASSERT_NE(na, nullptr) << r.describe();
+  EXPECT_EQ(na->json["reason"], "timeout");
+  EXPECT_GE(na->json["ms"].get<int>(), 1500);
+  EXPECT_EQ(r.event("PHAS", "payload_started"), nullptr);
+  expect_lossless(r);
+}
+
+// The scheduler hits scx_bpf_error() mid-test: the run fails at once, the dump reaches COM1 and
+// DUMP frames bracket it.
+TEST(VmTestPath, SchedulerErrorMidTestDumpsAndFails) {
+  auto r = run_vm({"--scheduler", "scx_ktstr_test", "--sched-arg", "-e", "--sched-arg", "1500", "--", "sh", "-c",
+                   "echo started; sleep 60; echo never"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_EQ(r.out, "started\n");
+  const auto* died = r.event("SCHD", "died");
+  ASSERT_NE(died, nullptr) << r.describe();
+  EXPECT_NE(r.event("DUMP", "started"), nullptr) << r.describe();
+  EXPECT_NE(r.event("DUMP", "complete"), nullptr) << r.describe();
+  EXPECT_NE(r.console.find("sched_ext_dump: "), std::string::npos);
+  EXPECT_NE(r.console.find("injected error after 1500 ms"), std::string::npos);
+  EXPECT_NE(r.stream("SLOG").find("injected error"), std::string::npos);
+  // The payload was stopped, not waited for.
+  ASSERT_EQ(r.of("EXIT").size(), 1u);
+  EXPECT_EQ(r.of("EXIT")[0]->json["signal"], 15);
+  expect_lossless(r);
+}
+
+// SysRq-D asks sched_ext for a debug dump while scx_simple runs: the dump reaches COM1 and the
+// scheduler keeps running.
+TEST(VmTestPath, SysrqDumpWhileSchedulerRuns) {
+  auto r = run_vm({"--scheduler", "scx_simple", "--", "sh", "-c",
+                   "echo D > /proc/sysrq-trigger; sleep 1; cat /sys/kernel/sched_ext/state"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, "enabled\n");
+  EXPECT_NE(r.event("DUMP", "started"), nullptr) << r.describe();
+  EXPECT_NE(r.event("DUMP", "complete"), nullptr) << r.describe();
+  EXPECT_NE(r.console.find("sched_ext_dump: "), std::string::npos);
+  EXPECT_EQ(r.event("SCHD", "died"), nullptr);
+  expect_lossless(r);
+}
+
+// A payload that ignores SIGTERM is killed after the grace; EXIT says timed_out; exit 124.
+TEST(VmTestPath, TimeoutKillsPayloadIgnoringTerm) {
+  auto r = run_vm({"--timeout", "2", "--", "sh", "-c", "trap '' TERM; echo waiting; sleep 1000"});
+  EXPECT_EQ(r.exit_code, 124) << r.describe();
+  EXPECT_EQ(r.out, "waiting\n");
+  auto exits = r.of("EXIT");
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_EQ(exits[0]->json["timed_out"], true);
+  EXPECT_EQ(exits[0]->json["signal"], 9);
+  expect_lossless(r);
+}
+
+// Grandchildren left behind (one in its own session) are killed and reaped before reboot.
+TEST(VmTestPath, OrphansAreKilledBeforeReboot) {
+  auto r = run_vm({"--", "sh", "-c", "setsid sleep 1000 & (sleep 999 &); echo spawned"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, "spawned\n");
+  std::string ilog = r.stream("ILOG");
+  EXPECT_NE(ilog.find("(sleep)"), std::string::npos) << ilog;
+  EXPECT_EQ(ilog.find("still not reaped"), std::string::npos) << ilog;
+  expect_lossless(r);
+}
+
+// A fault inside init itself: CRSH, a clean reboot, never "Attempted to kill init".
+TEST(VmTestPath, InitFaultReportsCrashAndReboots) {
+  for (std::string fault : {"segv", "abort"}) {
+    auto r = run_vm({"--guest-key", "KTSTR_DEBUG_FAULT=" + fault, "--", "true"});
+    EXPECT_EQ(r.exit_code, 125) << r.describe();
+    auto crashes = r.of("CRSH");
+    ASSERT_EQ(crashes.size(), 1u) << r.describe();
+    EXPECT_EQ(crashes[0]->json["signal"], fault == "segv" ? 11 : 6);
+    EXPECT_EQ(r.console.find("Attempted to kill init"), std::string::npos);
+    EXPECT_NE(r.console.find("reboot: Restarting system"), std::string::npos) << r.console;
+    EXPECT_NE(r.err.find("init crashed"), std::string::npos) << r.err;
+  }
+}
+
+// An initramfs without its sentinel counts as truncated: FATL, then DONE with 125.
+TEST(VmTestPath, TruncatedInitramfsIsFatal) {
+  auto r = run_vm({"--omit-ok-sentinel", "--", "echo", "must not run"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  auto fatal = r.of("FATL");
+  ASSERT_EQ(fatal.size(), 1u) << r.describe();
+  EXPECT_NE(fatal[0]->json["error"].get<std::string>().find(".ktstr_init_ok"), std::string::npos);
+  EXPECT_EQ(r.out, "");
+  expect_lossless(r);
+}
+
+// Payload not found -> 127, not executable -> 126, as a shell would say.
+TEST(VmTestPath, PayloadNotFoundOrNotExecutable) {
+  auto r = run_vm({"--", "no-such-program"});
+  EXPECT_EQ(r.exit_code, 127) << r.describe();
+  EXPECT_NE(r.stream("ILOG").find("No such file"), std::string::npos);
+  std::string plain = temp_file("not_exec.txt", "data", 0644);
+  r = run_vm({"--", plain});
+  EXPECT_EQ(r.exit_code, 126) << r.describe();
+}
+
+// Garbage cmdline values are reported and replaced by defaults; the run goes on.
+TEST(VmTestPath, GarbageCmdlineValuesWarnAndUseDefaults) {
+  auto r = run_vm({"--guest-key", "KTSTR_HEARTBEAT_MS=soon", "--guest-key", "KTSTR_TOPO=1,x", "--", "echo", "ok"});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, "ok\n");
+  std::string ilog = r.stream("ILOG");
+  EXPECT_NE(ilog.find("KTSTR_HEARTBEAT_MS=soon"), std::string::npos) << ilog;
+  EXPECT_NE(ilog.find("KTSTR_TOPO=1,x"), std::string::npos) << ilog;
+}
