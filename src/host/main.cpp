@@ -92,7 +92,11 @@ int main(int argc, char** argv) {
   auto* runc = app.add_subcommand("run", "boot a VM, run the payload under the scheduler, exit with its status");
   add_vm_content(runc, run);
   add_vm_options(runc, run);
-  runc->add_option("--json", run.json_report, "write a JSON report of the run");
+  runc->add_option("--json", run.json_report, "write a JSON report of the run (phases, scheduler events, "
+                   "counts, host and guest times)");
+  runc->add_option("--junit", run.junit_report, "write a JUnit XML report (one testcase) for CI systems");
+  runc->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole run "
+                   "(default: --timeout + 120, or 3600)");
   runc->add_option("--com2-log", run.com2_log, "keep the raw COM2 capture (for `ktstr-vm decode`)");
   runc->add_option("--console-log", run.console_log, "write COM1 (kernel console, trace_pipe) to this file");
   runc->add_option("--sched-log", run.sched_log, "write the scheduler's output to this file");

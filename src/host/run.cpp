@@ -17,6 +17,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "report.hpp"
 #include "run_session.hpp"
 
 namespace fs = std::filesystem;
@@ -105,6 +106,12 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", s);
+  return buf;
+}
+
 void keep_tail(std::string& tail, std::string_view data, size_t max = 64 * 1024) {
   tail.append(data);
   if (tail.size() > max) tail.erase(0, tail.size() - max);
@@ -170,8 +177,8 @@ int run_command(const RunOptions& o) {
   int qemu_status = 0;
   auto last_frame = Clock::now();
   uint64_t frames_seen = 0;
-  auto hard_deadline = o.vm.timeout_s ? t_start + std::chrono::seconds(o.vm.timeout_s + 180)
-                                      : Clock::time_point::max();
+  unsigned watchdog_s = o.watchdog_s ? o.watchdog_s : o.vm.timeout_s ? o.vm.timeout_s + 120 : 3600;
+  auto hard_deadline = Clock::now() + std::chrono::seconds(watchdog_s);
   char buf[65536];
 
   // Until QEMU has exited and both sockets reached EOF.
@@ -221,7 +228,7 @@ int run_command(const RunOptions& o) {
       if (i == 3) {
         keep_tail(console_tail, data);
         if (console_log.fd >= 0) (void)!::write(console_log.fd, buf, size_t(n));
-        if (o.verbose) std::cerr << data;
+        session.on_console(data);
       } else {
         if (com2_log.fd >= 0) (void)!::write(com2_log.fd, buf, size_t(n));
         decoder.feed(std::span(reinterpret_cast<const uint8_t*>(buf), size_t(n)));
@@ -238,8 +245,9 @@ int run_command(const RunOptions& o) {
     if (!qemu_exited && !watchdog && !session.done_seen() &&
         (now - last_frame > std::chrono::seconds(silence) || now > hard_deadline)) {
       watchdog = true;
-      watchdog_reason = std::string(now > hard_deadline ? "hard deadline passed" : "no frame for " +
-                                    std::to_string(silence) + " s") + ": hung in " + session.last_phase();
+      watchdog_reason = (now > hard_deadline ? "watchdog: run exceeded " + std::to_string(watchdog_s) + " s"
+                                             : "watchdog: no frame from the guest for " + std::to_string(silence) +
+                                                   " s") + "; hung in " + session.last_phase();
       kill(qemu, SIGKILL);
     }
   }
@@ -259,24 +267,32 @@ int run_command(const RunOptions& o) {
     if (!tail.empty() && !o.verbose) std::cerr << "ktstr-vm: last console output:\n" << tail << "\n";
   }
   double wall = std::chrono::duration<double>(Clock::now() - t_start).count();
-  if (!o.json_report.empty()) {
+  const auto& s = decoder.stats();
+  std::string summary = (v.reason.empty() ? "exit " + std::to_string(v.exit_code)
+                                          : "FAILED (" + std::to_string(v.exit_code) + "): " + v.reason) +
+                        " | " + s.summary() + " | " + seconds_text(wall);
+  if (!o.json_report.empty() || !o.junit_report.empty()) {
     nlohmann::json r = session.report();
     r["exit_code"] = v.exit_code;
     r["reason"] = v.reason;
-    r["status"] = v.reason.empty() ? "passed" : "failed";
+    r["status"] = v.exit_code == 0 ? "passed" : "failed";
+    r["summary"] = summary;
     r["wall_s"] = wall;
-    const auto& s = decoder.stats();
     r["com2"] = {{"bytes", s.bytes_in}, {"frames", s.frames}, {"corrupt", s.corrupt}, {"lost", s.lost},
-                 {"truncated_bytes", s.truncated_bytes}, {"garbage_bytes", s.garbage_bytes}};
+                 {"seq_backwards", s.seq_backwards}, {"truncated_bytes", s.truncated_bytes},
+                 {"garbage_bytes", s.garbage_bytes}, {"unknown_types", s.unknown_types}};
     r["accel"] = accel;
     r["kernel"] = kernel.release;
-    std::ofstream(o.json_report) << r.dump(2) << "\n";
+    r["payload"] = o.pack.payload;
+    r["watchdog"] = watchdog ? nlohmann::json(watchdog_reason) : nlohmann::json(nullptr);
+    if (!o.json_report.empty()) write_json_report(o.json_report, r);
+    if (!o.junit_report.empty()) {
+      std::string name;
+      for (const auto& a : o.pack.payload) name += (name.empty() ? "" : " ") + a;
+      write_junit_report(o.junit_report, name, r);
+    }
   }
-  std::cerr << "ktstr-vm: " << (v.reason.empty() ? "exit " + std::to_string(v.exit_code)
-                                                  : "FAILED (" + std::to_string(v.exit_code) + "): " + v.reason)
-            << " | " << decoder.stats().summary() << " | " << std::fixed;
-  std::cerr.precision(1);
-  std::cerr << wall << " s\n";
+  std::cerr << "ktstr-vm: " << summary << "\n";
   return v.exit_code;
 }
 

@@ -15,10 +15,11 @@ struct RunOptions {
   std::string init;                  // --init
   std::string scheduler;             // --scheduler PATH|NAME, empty = none
   VmOptions vm;
-  std::string com2_log, console_log, sched_log, json_report;
+  std::string com2_log, console_log, sched_log, json_report, junit_report;
   bool verbose = false;
   unsigned silence_s = 30;           // no frame at all for this long after HELO = hung
   unsigned boot_silence_s = 120;     // ... before HELO (boot under TCG on a loaded host)
+  unsigned watchdog_s = 0;           // hard deadline for the whole run; 0 = --timeout + 120 s, or 3600 s
   std::string guest_log_level;       // KTSTR_LOG
   unsigned attach_timeout_ms = 0;    // KTSTR_ATTACH_TIMEOUT_MS, 0 = init's default
   std::vector<std::string> guest_keys;  // further KTSTR_* keys (e.g. KTSTR_DEBUG_FAULT=segv)

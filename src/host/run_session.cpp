@@ -16,6 +16,11 @@ void write_fd(int fd, std::string_view s) {
 
 double ms_of(uint64_t t_ns) { return double(t_ns) / 1e6; }
 
+void keep_tail(std::string& tail, std::string_view data, size_t max = 64 * 1024) {
+  tail.append(data);
+  if (tail.size() > max) tail.erase(0, tail.size() - max);
+}
+
 }  // namespace
 
 void RunSession::prefixed(const char* prefix, std::string_view bytes, std::string& partial) {
@@ -26,14 +31,24 @@ void RunSession::prefixed(const char* prefix, std::string_view bytes, std::strin
   partial.erase(0, start);
 }
 
+void RunSession::on_console(std::string_view bytes) {
+  if (!sinks_.verbose) return;
+  std::string clean;
+  for (char c : bytes)
+    if (c != '\r') clean += c;
+  prefixed("con| ", clean, console_partial_);
+}
+
 void RunSession::on_frame(const wire::Frame& f) {
   std::string type(f.type.view());
   std::string_view bytes(reinterpret_cast<const char*>(f.value.data()), f.value.size());
   if (wire::is_stream(f.type)) stream_bytes_[type] += bytes.size();
   if (f.type == wire::kSout) {
     write_fd(sinks_.out_fd, bytes);
+    keep_tail(stdout_tail_, bytes);
   } else if (f.type == wire::kSerr) {
     write_fd(sinks_.err_fd, bytes);
+    keep_tail(stderr_tail_, bytes);
   } else if (f.type == wire::kSlog) {
     if (sinks_.sched_log_fd >= 0) write_fd(sinks_.sched_log_fd, bytes);
     if (sinks_.verbose) prefixed("sched| ", bytes, slog_partial_);
@@ -55,6 +70,10 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
     return;
   }
   v["t_ms"] = ms_of(f.t_ns);
+  std::string milestone = type == "PHAS" && v.contains("phase") && v["phase"].is_string()
+                              ? v["phase"].get<std::string>() : type;
+  if ((type == "HELO" || type == "PHAS" || type == "DONE") && !host_ms_.contains(milestone))
+    host_ms_[milestone] = host_ms();
   if (sinks_.verbose && type != "BEAT")
     write_fd(sinks_.err_fd, "ktstr| " + type + " " + v.dump() + "\n");
   if (type == "HELO") {
@@ -127,8 +146,13 @@ Verdict RunSession::verdict(const wire::DecodeStats& stats, const std::string& c
   return v;
 }
 
+double RunSession::host_ms() const {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count();
+}
+
 nlohmann::json RunSession::report() const {
   nlohmann::json r;
+  r["host_ms_since_qemu_start"] = host_ms_;
   r["helo"] = helo_;
   r["phases"] = phases_;
   r["scheduler_events"] = sched_events_;
@@ -140,6 +164,8 @@ nlohmann::json RunSession::report() const {
   r["stream_bytes"] = stream_bytes_;
   r["malformed_control_frames"] = malformed_control_;
   r["last_phase"] = last_phase_;
+  r["stdout_tail"] = stdout_tail_;
+  r["stderr_tail"] = stderr_tail_;
   return r;
 }
 

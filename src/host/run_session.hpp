@@ -2,6 +2,7 @@
 // the verdict. Everything here comes from the guest and is treated as untrusted input.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -24,9 +25,11 @@ class RunSession {
     int sched_log_fd = -1;  // SLOG bytes, raw
     bool verbose = false;   // ILOG/SLOG/control frames to stderr with a prefix
   };
-  explicit RunSession(Sinks sinks) : sinks_(sinks) {}
+  explicit RunSession(Sinks sinks) : sinks_(sinks), t0_(std::chrono::steady_clock::now()) {}
 
   void on_frame(const wire::Frame& f);
+  // COM1 bytes: with --verbose shown on stderr as "con| " lines.
+  void on_console(std::string_view bytes);
   // Judges the run from the frames, the decoder's counts and (for a crash) the console's tail.
   Verdict verdict(const wire::DecodeStats& stats, const std::string& console_tail, bool watchdog_fired,
                   const std::string& watchdog_reason) const;
@@ -41,7 +44,11 @@ class RunSession {
   void control(const wire::Frame& f, const std::string& type);
   void prefixed(const char* prefix, std::string_view bytes, std::string& partial);
 
+  double host_ms() const;
+
   Sinks sinks_;
+  std::chrono::steady_clock::time_point t0_;  // QEMU start: host wall times are relative to it
+  nlohmann::json host_ms_ = nlohmann::json::object();  // first arrival of HELO, each phase, DONE
   bool helo_seen_ = false;
   std::string last_phase_ = "boot";
   nlohmann::json helo_, exit_, done_, crash_, fatal_;
@@ -50,7 +57,8 @@ class RunSession {
   nlohmann::json dumps_ = nlohmann::json::array();
   std::map<std::string, uint64_t> stream_bytes_;
   uint64_t malformed_control_ = 0;
-  std::string ilog_partial_, slog_partial_;
+  std::string ilog_partial_, slog_partial_, console_partial_;
+  std::string stdout_tail_, stderr_tail_;  // last 64 KiB of each, for reports
 };
 
 }  // namespace ktstr::host

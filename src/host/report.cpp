@@ -1,0 +1,57 @@
+#include "report.hpp"
+
+#include <fstream>
+#include <stdexcept>
+
+namespace ktstr::host {
+namespace {
+
+std::ofstream open_report(const std::string& path) {
+  std::ofstream f(path);
+  if (!f) throw std::runtime_error("cannot write report " + path);
+  return f;
+}
+
+}  // namespace
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        if (c >= 0x20 || c == '\n' || c == '\t' || c == '\r') out += char(c);
+    }
+  }
+  return out;
+}
+
+void write_json_report(const std::string& path, const nlohmann::json& report) {
+  // Guest text may hold invalid UTF-8: replace rather than throw.
+  open_report(path) << report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+void write_junit_report(const std::string& path, const std::string& name, const nlohmann::json& r) {
+  int code = r.value("exit_code", 125);
+  std::string reason = r.value("reason", "");
+  double secs = r.value("wall_s", 0.0);
+  bool failed = code != 0;
+  auto f = open_report(path);
+  f << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    << "<testsuites><testsuite name=\"ktstr-vm\" tests=\"1\" failures=\"" << (failed ? 1 : 0)
+    << "\" errors=\"0\" time=\"" << secs << "\">\n"
+    << "  <testcase classname=\"ktstr-vm." << xml_escape(r.value("kernel", "")) << "\" name=\""
+    << xml_escape(name) << "\" time=\"" << secs << "\">\n";
+  if (failed)
+    f << "    <failure message=\"" << xml_escape(reason.empty() ? "exit " + std::to_string(code) : reason)
+      << "\" type=\"exit " << code << "\">" << xml_escape(r.value("summary", "")) << "</failure>\n";
+  f << "    <system-out>" << xml_escape(r.value("stdout_tail", "")) << "</system-out>\n"
+    << "    <system-err>" << xml_escape(r.value("stderr_tail", "")) << "</system-err>\n"
+    << "  </testcase>\n</testsuite></testsuites>\n";
+}
+
+}  // namespace ktstr::host

@@ -1,0 +1,113 @@
+// ktstr-vm run as a CI tool: live output, the watchdog, crash vs hang, reports, parallel runs.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "vm_harness.hpp"
+
+using ktstr::vmtest::run_vm;
+using Clock = std::chrono::steady_clock;
+
+// A payload printing a line every second: each line reaches the host's stdout while the VM runs,
+// not in one burst at the end.
+TEST(VmRunner, OutputIsLive) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(p[1], 1);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    execl(KTSTR_VM_BIN, KTSTR_VM_BIN, "run", "--", "sh", "-c", "for i in 1 2 3 4; do echo line$i; sleep 1; done",
+          nullptr);
+    _exit(127);
+  }
+  close(p[1]);
+  std::vector<std::pair<std::string, Clock::time_point>> lines;
+  std::string buf;
+  char c[256];
+  for (ssize_t n; (n = read(p[0], c, sizeof c)) > 0;) {
+    buf.append(c, size_t(n));
+    for (size_t nl; (nl = buf.find('\n')) != std::string::npos; buf.erase(0, nl + 1))
+      lines.emplace_back(buf.substr(0, nl), Clock::now());
+  }
+  auto end = Clock::now();
+  int status;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].first, "line1");
+  // The payload sleeps 1 s between lines: live lines arrive spread out, about a second apart.
+  for (size_t i = 1; i < lines.size(); ++i)
+    EXPECT_GT(lines[i].second - lines[i - 1].second, std::chrono::milliseconds(500)) << "line " << i;
+  EXPECT_GT(end - lines[0].second, std::chrono::milliseconds(2500));
+}
+
+// A payload that hangs silently (heartbeats keep coming) is stopped by the host's hard deadline:
+// exit 125 and the phase is named.
+TEST(VmRunner, WatchdogStopsAHangAndNamesThePhase) {
+  auto r = run_vm({"--watchdog", "20", "--", "sleep", "1000"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("watchdog: run exceeded 20 s; hung in payload_started"), std::string::npos) << r.err;
+  EXPECT_EQ(r.report.value("reason", ""), "watchdog: run exceeded 20 s; hung in payload_started");
+}
+
+// A kernel panic is reported as a crash with the panic line, not as a hang.
+TEST(VmRunner, KernelPanicIsACrashNotAHang) {
+  auto r = run_vm({"--", "sh", "-c", "echo c > /proc/sysrq-trigger"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("kernel panic: Kernel panic"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("watchdog"), std::string::npos) << r.err;
+}
+
+// The JSON report carries status, phases with guest and host times, scheduler events and counts;
+// --junit writes a testcase with a failure for a failing payload.
+TEST(VmRunner, JsonAndJunitReports) {
+  std::string junit = ktstr::vmtest::temp_file("junit.xml", "", 0644);
+  auto r = run_vm({"--junit", junit, "--scheduler", "scx_simple", "--", "sh", "-c", "echo out; exit 7"});
+  ASSERT_EQ(r.exit_code, 7) << r.describe();
+  const auto& j = r.report;
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["status"], "failed");
+  EXPECT_EQ(j["exit_code"], 7);
+  EXPECT_EQ(j["com2"]["corrupt"], 0);
+  EXPECT_EQ(j["com2"]["lost"], 0);
+  EXPECT_GT(j["com2"]["frames"].get<int>(), 5);
+  EXPECT_EQ(j["stdout_tail"], "out\n");
+  ASSERT_TRUE(j["phases"].is_array());
+  EXPECT_GE(j["phases"].size(), 5u);
+  for (const char* m : {"HELO", "scheduler_attached", "payload_started", "DONE"})
+    EXPECT_TRUE(j["host_ms_since_qemu_start"].contains(m)) << m;
+  bool attached = false;
+  for (const auto& e : j["scheduler_events"]) attached |= e.value("event", "") == "attached";
+  EXPECT_TRUE(attached);
+  std::ifstream f(junit);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string xml = ss.str();
+  EXPECT_NE(xml.find("<testcase"), std::string::npos);
+  EXPECT_NE(xml.find("<failure message=\"exit 7\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<system-out>out\n</system-out>"), std::string::npos) << xml;
+}
+
+// Four runs at once share no path and all pass.
+TEST(VmRunner, FourRunsInParallel) {
+  std::vector<ktstr::vmtest::VmResult> results(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&, i] {
+      results[size_t(i)] = run_vm({"--scheduler", "scx_simple", "--", "sh", "-c",
+                                   "echo run" + std::to_string(i) + "; exit " + std::to_string(i)});
+    });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(results[size_t(i)].exit_code, i) << results[size_t(i)].describe();
+    EXPECT_EQ(results[size_t(i)].out, "run" + std::to_string(i) + "\n");
+  }
+}
