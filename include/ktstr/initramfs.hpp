@@ -1,6 +1,9 @@
 // The initramfs contract (DESIGN.md §4): where the packer puts things and init finds them.
 #pragma once
 
+#include <string>
+#include <string_view>
+
 namespace ktstr::initramfs {
 
 inline constexpr const char* kInit = "/init";
@@ -13,5 +16,30 @@ inline constexpr const char* kSchedEnable = "/sched_enable";   // `echo VALUE > 
 inline constexpr const char* kSchedDisable = "/sched_disable";
 inline constexpr const char* kOkSentinel = "/.ktstr_init_ok";  // written last by the packer
 inline constexpr const char* kBusybox = "/bin/busybox";
+
+// /args and /sched_args hold one argument per line. An argument may itself hold newlines (a
+// multi-line `sh -c` script), so each line escapes `\` as `\\` and a newline as `\n`.
+inline std::string escape_arg(std::string_view arg) {
+  std::string out;
+  for (char c : arg) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+// Inverse of escape_arg. An unknown escape keeps the backslash (lenient: hand-written files).
+inline std::string unescape_arg(std::string_view line) {
+  std::string out;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '\\' && i + 1 < line.size() && (line[i + 1] == '\\' || line[i + 1] == 'n')) {
+      out += line[++i] == 'n' ? '\n' : '\\';
+    } else {
+      out += line[i];
+    }
+  }
+  return out;
+}
 
 }  // namespace ktstr::initramfs

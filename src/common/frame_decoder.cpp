@@ -17,7 +17,7 @@ uint64_t get_le(const uint8_t* p, int n) {
 }
 
 // Bound on the bytes fully decoded (COBS + CRC) while searching one damaged chunk for a frame
-// after garbage. Candidates are pre-filtered in O(1) each, so this is only reached by crafted input.
+// after garbage. Candidates are pre-filtered in O(1) each: only crafted input reaches the bound.
 constexpr size_t kRecoveryBudget = 1u << 22;
 // How many seq gaps are remembered for the report.
 constexpr size_t kMaxGaps = 1000;
@@ -163,7 +163,7 @@ size_t FrameDecoder::recover() {
     if (len < int32_t(kHeaderSize + kCrcSize) || size_t(len) > body_size(kMaxValue)) continue;
     uint32_t n_field = peek_length_field(std::span(chunk_).subspan(s));
     if (n_field > kMaxValue || body_size(n_field) != size_t(len)) continue;
-    if (n - s > budget) break;
+    if (n - s > budget) continue;  // a later, shorter candidate may still fit
     budget -= n - s;
     if (try_decode(s)) return s;
   }

@@ -28,6 +28,10 @@ std::string errno_text(int err) {
   return std::string(std::strerror(err)) + " (errno " + std::to_string(err) + ")";
 }
 
+std::span<const uint8_t> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
 void say(const std::string& line) { std::fprintf(stderr, "decode: %s\n", line.c_str()); }
 
 // Maps --stream to its tag; nullopt for anything but the four stream types.
@@ -126,12 +130,13 @@ int run_decode(const DecodeOptions& opts) {
   uint64_t invalid_json = 0;
   auto note_invalid = [&](const wire::Frame& f) {
     if (++invalid_json <= kMaxWarnings)
-      say("warning: #" + std::to_string(f.seq) + " " + escape_text(std::span(
-              reinterpret_cast<const uint8_t*>(f.type.c), 4)) + ": value is not a JSON object");
+      say("warning: #" + std::to_string(f.seq) + " " + escape_text(as_bytes(f.type.view())) +
+          ": value is not a JSON object");
   };
   wire::FrameDecoder decoder([&](const wire::Frame& f) {
     if (only) {
-      if (f.type == *only) out.buf.append(reinterpret_cast<const char*>(f.value.data()), f.value.size());
+      if (f.type == *only)
+        out.buf.append(reinterpret_cast<const char*>(f.value.data()), f.value.size());
       return;
     }
     bool ok = true;

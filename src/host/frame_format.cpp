@@ -50,6 +50,10 @@ std::string_view as_chars(std::span<const uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
+std::span<const uint8_t> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
 // A value that is a JSON object, as a text check (the text view does not need the parse tree).
 bool is_json_object(std::span<const uint8_t> value) {
   std::string_view s = as_chars(value);
@@ -148,7 +152,7 @@ std::string format_timestamp(uint64_t t_ns) {
 std::string frame_to_json(const wire::Frame& f, bool* value_is_json) {
   if (value_is_json) *value_is_json = true;
   Json j;
-  j["type"] = escape_text(std::span(reinterpret_cast<const uint8_t*>(f.type.c), 4));
+  j["type"] = escape_text(as_bytes(f.type.view()));
   j["seq"] = f.seq;
   j["t_ns"] = f.t_ns;
   if (has_byte_value(f.type)) {
@@ -177,7 +181,7 @@ void TextFormatter::format(const wire::Frame& f, std::string& out, bool* value_i
     out += " #";
     out += std::to_string(f.seq);
     out += ' ';
-    out += escape_text(std::span(reinterpret_cast<const uint8_t*>(f.type.c), 4));
+    out += escape_text(as_bytes(f.type.view()));
     out += ' ';
     out += escape_text(f.value);
     if (!ok) out += "  (value is not a JSON object)";
@@ -191,7 +195,7 @@ void TextFormatter::format(const wire::Frame& f, std::string& out, bool* value_i
     if (nl == rest.end()) {
       partial.append(as_chars(rest));
       if (partial.size() >= kMaxLine) {
-        emit_line(f.type, std::span(reinterpret_cast<const uint8_t*>(partial.data()), partial.size()), out);
+        emit_line(f.type, as_bytes(partial), out);
         partial.clear();
       }
       break;
@@ -201,7 +205,7 @@ void TextFormatter::format(const wire::Frame& f, std::string& out, bool* value_i
       emit_line(f.type, rest.first(len), out);
     } else {
       partial.append(as_chars(rest.first(len)));
-      emit_line(f.type, std::span(reinterpret_cast<const uint8_t*>(partial.data()), partial.size()), out);
+      emit_line(f.type, as_bytes(partial), out);
       partial.clear();
     }
     rest = rest.subspan(len + 1);
@@ -211,7 +215,7 @@ void TextFormatter::format(const wire::Frame& f, std::string& out, bool* value_i
 void TextFormatter::flush(std::string& out) {
   for (auto& [type, partial] : partial_) {
     if (partial.empty()) continue;
-    emit_line(type, std::span(reinterpret_cast<const uint8_t*>(partial.data()), partial.size()), out);
+    emit_line(type, as_bytes(partial), out);
     partial.clear();
   }
 }
@@ -223,7 +227,7 @@ std::string& TextFormatter::partial_for(wire::Tag type) {
 }
 
 void TextFormatter::emit_line(wire::Tag type, std::span<const uint8_t> line, std::string& out) {
-  out += escape_text(std::span(reinterpret_cast<const uint8_t*>(type.c), 4));
+  out += escape_text(as_bytes(type.view()));
   out += "| ";
   out += escape_text(line);
   out += '\n';

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "base_layout.hpp"
+#include "ktstr/initramfs.hpp"
 
 namespace fs = std::filesystem;
 
@@ -87,9 +88,10 @@ void add_base_layout(Layout& l) {
   }
 }
 
+// One escaped argument per line (see ktstr::initramfs::escape_arg).
 std::string joined_lines(const std::vector<std::string>& v) {
   std::string s;
-  for (const auto& a : v) s += a + "\n";
+  for (const auto& a : v) s += initramfs::escape_arg(a) + "\n";
   return s;
 }
 

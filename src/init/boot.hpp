@@ -25,6 +25,9 @@ void send_helo(Com2& com2, const Config& config, const char* mode);
 void send_fatal(Com2& com2, const std::string& error);
 // The last frame: exit code, frame count, bytes per type, milestones.
 void send_done(Com2& com2, const RunResult& result, uint64_t init_start_ms);
+// Writes "ktstr-init: clock reference boottime_ns=N" to /dev/kmsg: the record's printk timestamp
+// against N relates the kernel log's clock to the frames' CLOCK_BOOTTIME (for latency figures).
+void write_clock_reference();
 // KTSTR_DEBUG_FAULT: a deliberate fault in init, so tests can prove the crash path.
 void inject_debug_fault(const Config& config);
 

@@ -38,6 +38,7 @@ int main() {
   bool exec_mode = config.mode == Mode::shell && ::access(initramfs::kExecCmd, F_OK) == 0;
   send_helo(com2, config, config.mode == Mode::test ? "test" : exec_mode ? "exec" : "shell");
   enter_phase(com2, "mounts");
+  write_clock_reference();
   for (const auto& w : mounts.warnings) spdlog::warn("mount: {}", w);
   for (const auto& w : cmdline.warnings) spdlog::warn("cmdline: {}", w);
   if (!con.com2_error.empty()) spdlog::warn("COM2: {}", con.com2_error);

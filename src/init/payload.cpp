@@ -22,7 +22,7 @@ bool Payload::read_argv(std::vector<std::string>& argv, std::string& error) {
     return false;
   }
   std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) argv.push_back(l);
+  for (std::string l; std::getline(in, l);) argv.push_back(initramfs::unescape_arg(l));
   // A trailing empty line is the file's final newline, not an empty argument.
   while (!argv.empty() && argv.back().empty()) argv.pop_back();
   if (argv.empty() || argv[0].empty()) {

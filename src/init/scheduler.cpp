@@ -23,7 +23,7 @@ std::vector<std::string> read_lines(const char* path) {
   if (!read_file(path, text)) return lines;
   std::istringstream in(text);
   for (std::string l; std::getline(in, l);)
-    if (!l.empty()) lines.push_back(l);
+    if (!l.empty()) lines.push_back(initramfs::unescape_arg(l));
   return lines;
 }
 

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 namespace ktstr::init {
@@ -11,8 +13,9 @@ constexpr const char* kTraceDir = "/sys/kernel/tracing";
 constexpr const char* kDumpEvent = "/sys/kernel/tracing/events/sched_ext/sched_ext_dump/enable";
 // The kernel writes a dump in one burst; a pause this long after its last line means it is done.
 constexpr uint64_t kDumpIdleMs = 100;
-// trace_pipe counts as drained after this long without data.
-constexpr uint64_t kTraceIdleMs = 30;
+// trace_pipe counts as drained after this long without data. After tracing_on=0 nothing new is
+// recorded and what is buffered reads at once, so a short pause is enough.
+constexpr uint64_t kTraceIdleMs = 5;
 
 bool write_str(const std::string& path, const char* value) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
@@ -84,12 +87,13 @@ void TraceForwarder::stop(uint64_t deadline_ns) {
   if (!pipe_.valid()) return;
   write_str(kDumpEvent, "0");
   write_str(std::string(kTraceDir) + "/tracing_on", "0");
-  // Forward until trace_pipe has been idle for a moment (or the deadline).
+  // Forward until trace_pipe has been idle for a moment (or the deadline); reads move the mark.
   last_read_ns_ = boottime_ns();
-  Timer tick;
-  tick.create(loop_, [] {});
-  tick.arm_in_ms(kTraceIdleMs / 3, kTraceIdleMs / 3);
-  loop_.run_until([&] { return boottime_ns() - last_read_ns_ >= kTraceIdleMs * 1000000ull; }, deadline_ns);
+  for (;;) {
+    uint64_t idle_end = std::min<uint64_t>(last_read_ns_ + kTraceIdleMs * 1000000ull, deadline_ns);
+    if (boottime_ns() >= idle_end) break;
+    loop_.run_until([] { return false; }, idle_end);
+  }
   loop_.remove(pipe_.get());
   if (partial_.size() && dump_state_ == DumpState::started) dump_line_seen();
   pipe_.reset();

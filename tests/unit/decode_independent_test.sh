@@ -77,7 +77,8 @@ scenario() {
 
   local rc
   rc=$(decode "$cap.sout" --stream SOUT "$cap")
-  [ "$rc" = "$want_rc" ] || fail "$name: --stream SOUT exit $rc, want $want_rc ($(tail -1 "$cap.sout.err"))"
+  [ "$rc" = "$want_rc" ] ||
+    fail "$name: --stream SOUT exit $rc, want $want_rc ($(tail -1 "$cap.sout.err"))"
   cmp -s "$cap.sout.out" "$cap.sout" || fail "$name: --stream SOUT differs from what was sent"
   rc=$(decode "$cap.serr" --stream SERR - <"$cap")
   [ "$rc" = "$want_rc" ] || fail "$name: --stream SERR (stdin) exit $rc, want $want_rc"
@@ -88,7 +89,9 @@ scenario() {
   rc=$(decode "$cap.text" "$cap")
   [ "$rc" = "$want_rc" ] || fail "$name: text exit $rc, want $want_rc"
   [ "$FAILS" -eq "$fails_before" ] || return 0
-  echo "ok: $name ($(wc -c <"$cap") bytes, $(sed -n 's/^decode: \([0-9]* frames.*\)/\1/p' "$cap.json.err"))"
+  local summary
+  summary=$(sed -n 's/^decode: \([0-9]* frames.*\)/\1/p' "$cap.json.err")
+  echo "ok: $name ($(wc -c <"$cap") bytes, $summary)"
 }
 
 scenario clean --frames 400 --seed 1 --big

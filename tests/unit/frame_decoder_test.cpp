@@ -50,7 +50,8 @@ void append(Bytes& to, const Bytes& from) { to.insert(to.end(), from.begin(), fr
 Result decode(const Bytes& in, size_t piece = 0) {
   Result r;
   w::FrameDecoder d([&](const w::Frame& f) {
-    r.frames.push_back({std::string(f.type.view()), f.seq, f.t_ns, Bytes(f.value.begin(), f.value.end())});
+    r.frames.push_back(
+        {std::string(f.type.view()), f.seq, f.t_ns, Bytes(f.value.begin(), f.value.end())});
   });
   if (piece == 0) piece = in.size() ? in.size() : 1;
   for (size_t i = 0; i < in.size(); i += piece)

@@ -118,7 +118,8 @@ TEST(FrameEncoder, EncodesEmptyAndMaximalValues) {
 TEST(FrameEncoder, RejectsValueOverMaximum) {
   std::vector<uint8_t> value(w::kMaxValue + 1, 1);
   std::vector<uint8_t> out(2 * w::kMaxEncoded);
-  EXPECT_EQ(w::encode_frame(out.data(), out.size(), w::kSout, 0, 0, value.data(), value.size()), 0u);
+  EXPECT_EQ(w::encode_frame(out.data(), out.size(), w::kSout, 0, 0, value.data(), value.size()),
+            0u);
 }
 
 // A buffer one byte short of the worst case is refused before anything is written.

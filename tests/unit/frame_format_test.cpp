@@ -65,7 +65,8 @@ TEST(FrameFormat, JsonEmbedsControlValue) {
   std::string j = ktstr::host::frame_to_json(
       frame(w::kSchd, 12, 4123456789ull, R"({"event":"attached","pid":7})"), &ok);
   EXPECT_TRUE(ok);
-  EXPECT_EQ(j, R"({"type":"SCHD","seq":12,"t_ns":4123456789,"value":{"event":"attached","pid":7}})");
+  EXPECT_EQ(j,
+            R"({"type":"SCHD","seq":12,"t_ns":4123456789,"value":{"event":"attached","pid":7}})");
 }
 
 // Stream bytes are a string when UTF-8, base64 otherwise; "encoding" says which.
@@ -79,7 +80,7 @@ TEST(FrameFormat, JsonEncodesStreamBytes) {
   EXPECT_EQ(j["value"], "/wA=");
 }
 
-// A control value that is not a JSON object is still shown raw, flagged, and reported to the caller.
+// A control value that is not a JSON object is shown raw, flagged, and reported to the caller.
 TEST(FrameFormat, JsonFlagsInvalidControlValue) {
   for (std::string_view bad : {"not json", "[1,2]", R"({"a":)", "\xff{}"}) {
     bool ok = true;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ktstr/initramfs.hpp"
 #include "pack.hpp"
 
 namespace fs = std::filesystem;
@@ -145,4 +146,17 @@ TEST_F(PackTest, MissingInputIsAClearError) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/dir"), std::string::npos);
   }
+}
+
+// Arguments with newlines and backslashes survive /args' one-per-line format.
+TEST_F(PackTest, ArgumentsWithNewlinesRoundTrip) {
+  std::vector<std::string> args = {"sh", "-c", "echo a\necho 'b\\n'\n", "back\\slash", "", "trailing\\"};
+  spec_.payload = args;
+  pack_initramfs(spec_, (dir_ / "a").string());
+  std::map<std::string, Listed> by;
+  for (auto& e : list_archive((dir_ / "a").string())) by[e.path] = e;
+  std::vector<std::string> lines;
+  std::istringstream in(by["args"].content);
+  for (std::string l; std::getline(in, l);) lines.push_back(ktstr::initramfs::unescape_arg(l));
+  EXPECT_EQ(lines, args);
 }

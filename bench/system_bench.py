@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Whole-system benchmark: boots the real kernel with the real init and schedulers through
+ktstr-vm, and measures what DESIGN.md and the issues budget. Writes bench/results.json and
+bench/results.md (a Markdown table with date and machine). Run through scripts/bench.sh.
+
+Guest latencies come from frame timestamps (CLOCK_BOOTTIME); kernel moments come from printk
+timestamps, related to CLOCK_BOOTTIME by the clock reference record init writes to /dev/kmsg."""
+import json, os, platform, re, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VM = os.path.join(ROOT, "build/bin/ktstr-vm")
+INIT = os.path.join(ROOT, "build/bin/init")
+RUNS = int(os.environ.get("KTSTR_BENCH_RUNS", "5"))
+
+
+
+def decode_capture(path):
+    """Frames of a COM2 capture via `ktstr-vm decode --json`: dicts with type, seq, t_ns, and
+    json (control frames) or value (stream bytes)."""
+    p = subprocess.run([VM, "decode", "--json", path], capture_output=True)
+    frames = []
+    for line in p.stdout.decode(errors="replace").splitlines():
+        f = json.loads(line)
+        if f.get("encoding") == "text":
+            f["value"] = f["value"].encode()
+        elif f.get("encoding") == "base64":
+            import base64
+            f["value"] = base64.b64decode(f["value"])
+        else:
+            f["json"] = f.get("value")
+        frames.append(f)
+    return frames
+
+
+def run_vm(args, payload):
+    """One ktstr-vm run; returns (exit code, frames, report, host wall seconds, stdout, stderr)."""
+    with tempfile.TemporaryDirectory() as d:
+        cmd = [VM, "run", "--com2-log", f"{d}/com2", "--json", f"{d}/r.json", *args, "--", *payload]
+        t0 = time.monotonic()
+        p = subprocess.run(cmd, capture_output=True)
+        wall = time.monotonic() - t0
+        frames = decode_capture(f"{d}/com2")
+        report = json.load(open(f"{d}/r.json"))
+    return p.returncode, frames, report, wall, p.stdout, p.stderr
+
+
+def first(frames, ftype, key=None, value=None):
+    for f in frames:
+        if f["type"] == ftype and (key is None or f.get("json", {}).get(key) == value):
+            return f
+    return None
+
+
+def ms(ns):
+    return ns / 1e6
+
+
+def printk_s(text, pattern):
+    m = re.search(r"\[\s*(\d+\.\d+)\] " + pattern, text)
+    return float(m.group(1)) if m else None
+
+
+def clock_offset_ns(dmesg):
+    """printk clock minus CLOCK_BOOTTIME, from init's reference record."""
+    m = re.search(r"\[\s*(\d+\.\d+)\] ktstr-init: clock reference boottime_ns=(\d+)", dmesg)
+    return float(m.group(1)) * 1e9 - int(m.group(2)) if m else None
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return round(statistics.median(xs), 2) if xs else None
+
+
+def bench_scheduler_runs(results):
+    """RUNS runs with scx_simple: boot and attach latencies, exit -> reboot, wall time."""
+    helo, spawn, attach, boot_payload, exit_reboot, walls = [], [], [], [], [], []
+    payload = ["sh", "-c", "dmesg | grep -E 'clock reference|BPF scheduler'"]
+    for _ in range(RUNS):
+        code, frames, rep, wall, out, _ = run_vm(["--scheduler", "scx_simple"], payload)
+        if code != 0:
+            print(f"run failed ({code}): {rep.get('reason')}", file=sys.stderr)
+            continue
+        done = frames[-1]["json"]
+        init_start_ms = done["timings_ms"]["init_start"]
+        helo.append(ms(frames[0]["t_ns"]) - init_start_ms)
+        spawn.append(ms(first(frames, "SCHD", "event", "spawned")["t_ns"]) - init_start_ms)
+        dmesg = out.decode(errors="replace")
+        off = clock_offset_ns(dmesg)
+        enabled_s = printk_s(dmesg, r'sched_ext: BPF scheduler "simple" enabled')
+        att = first(frames, "SCHD", "event", "attached")
+        if off is not None and enabled_s is not None:
+            attach.append(ms(att["json"]["t_enabled_ns"] - (enabled_s * 1e9 - off)))
+        boot_payload.append(rep["host_ms_since_qemu_start"]["payload_started"])
+        exit_reboot.append(ms(frames[-1]["t_ns"] - first(frames, "PHAS", "phase", "payload_exited")["t_ns"]))
+        walls.append(wall)
+    results.update({
+        "helo_ms": med(helo), "sched_spawn_ms": med(spawn), "attach_detect_ms": med(attach),
+        "attach_detect_max_ms": round(max(attach), 2) if attach else None,
+        "boot_to_payload_ms": med(boot_payload), "exit_to_reboot_with_sched_ms": med(exit_reboot),
+        "wall_s_scx_simple": med(walls), "runs": len(walls),
+    })
+
+
+def bench_exit_to_reboot(results):
+    """Payload exit -> reboot() without a scheduler to stop (the init's own teardown cost)."""
+    xs, walls = [], []
+    for _ in range(RUNS):
+        code, frames, rep, wall, _, _ = run_vm([], ["true"])
+        if code == 0:
+            xs.append(ms(frames[-1]["t_ns"] - first(frames, "PHAS", "phase", "payload_exited")["t_ns"]))
+            walls.append(wall)
+    results["exit_to_reboot_ms"] = med(xs)
+    results["wall_s_no_scheduler"] = med(walls)
+
+
+def bench_sched_death(results):
+    """The scheduler's own last words carry CLOCK_BOOTTIME; SCHD died carries when init knew."""
+    xs = []
+    for _ in range(max(2, RUNS // 2)):
+        code, frames, _, _, _, _ = run_vm(["--scheduler", "scx_ktstr_test", "--sched-arg", "-e", "--sched-arg", "1000"],
+                                          ["sleep", "30"])
+        slog = b"".join(f["value"] for f in frames if f["type"] == "SLOG").decode(errors="replace")
+        m = re.search(r"exiting at boottime_ns=(\d+)", slog)
+        died = first(frames, "SCHD", "event", "died")
+        if m and died:
+            xs.append(ms(died["t_ns"] - int(m.group(1))))
+    results["sched_death_detect_ms"] = med(xs)
+
+
+def bench_com2(results):
+    """Payload bytes through SOUT frames vs the same bytes written raw to /dev/ttyS1, one VM."""
+    n = 2_000_000
+    script = f"""
+t() {{ cut -d' ' -f1 /proc/uptime; }}
+a=$(t); head -c {n} /dev/zero | tr '\\0' x; b=$(t)
+grep -E 'VmHWM|Threads' /proc/1/status >&2
+c=$(t); head -c {n} /dev/zero | tr '\\0' x > /dev/ttyS1; d=$(t)
+echo "framed $a $b raw $c $d" >&2
+"""
+    code, frames, rep, _, out, err = run_vm(["--guest-key", "KTSTR_HEARTBEAT_MS=0"], ["sh", "-c", script])
+    serr = b"".join(f["value"] for f in frames if f["type"] == "SERR").decode()
+    m = re.search(r"framed (\S+) (\S+) raw (\S+) (\S+)", serr)
+    if m:
+        a, b, c, d = map(float, m.groups())
+        framed, raw = n / (b - a), n / (d - c)
+        results["com2_framed_bytes_per_s"] = round(framed)
+        results["com2_raw_bytes_per_s"] = round(raw)
+        results["com2_framed_over_raw"] = round(framed / raw, 3)
+    hwm = re.search(r"VmHWM:\s+(\d+) kB", serr)
+    thr = re.search(r"Threads:\s+(\d+)", serr)
+    results["init_peak_rss_kb"] = int(hwm.group(1)) if hwm else None
+    results["init_threads"] = int(thr.group(1)) if thr else None
+    # Overhead from a framed-only run: everything on the wire vs the payload's bytes.
+    code, frames, rep, _, _, _ = run_vm(["--guest-key", "KTSTR_HEARTBEAT_MS=0"],
+                                        ["sh", "-c", f"head -c {n} /dev/zero | tr '\\0' x"])
+    sout = rep["stream_bytes"].get("SOUT", 0)
+    results["framing_overhead_pct"] = round((rep["com2"]["bytes"] - sout) / sout * 100, 3) if sout else None
+
+
+def bench_decoder(results):
+    exe = os.path.join(ROOT, "build/bench/decoder_bench")
+    if not os.path.exists(exe):
+        return
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run([exe, f"{d}/dec.json"], capture_output=True)
+        try:
+            results["decoder_mb_per_s"] = json.load(open(f"{d}/dec.json")).get("mb_per_s")
+        except (OSError, ValueError):
+            pass
+
+
+BUDGETS = [  # key, target, comparison, label
+    ("com2_framed_over_raw", 0.9, ">=", "COM2 framed/raw throughput"),
+    ("framing_overhead_pct", 1.0, "<=", "framing overhead %"),
+    ("init_stripped_bytes", 1_000_000, "<=", "init stripped size (B)"),
+    ("init_peak_rss_kb", 2048, "<=", "PID 1 peak RSS (kB)"),
+    ("init_threads", 1, "<=", "threads in PID 1"),
+    ("attach_detect_ms", 10, "<=", "enabled -> SCHD attached (ms)"),
+    ("sched_death_detect_ms", 5, "<=", "scheduler death -> SCHD died (ms)"),
+    ("exit_to_reboot_ms", 50, "<=", "payload exit -> reboot, no scheduler (ms)"),
+    ("helo_ms", None, None, "init exec -> HELO (ms)"),
+    ("sched_spawn_ms", None, None, "init exec -> scheduler spawned (ms)"),
+    ("boot_to_payload_ms", None, None, "QEMU start -> payload started, host (ms)"),
+    ("exit_to_reboot_with_sched_ms", None, None, "payload exit -> reboot, stopping scx_simple (ms)"),
+    ("wall_s_no_scheduler", None, None, "whole run, `true`, median (s)"),
+    ("wall_s_scx_simple", None, None, "whole run with scx_simple, median (s)"),
+    ("decoder_mb_per_s", 200, ">=", "host decoder (MB/s)"),
+    ("boot_quiet_vs_loud", None, None, "boot time quiet/loud console"),
+]
+
+
+def verdict(v, target, op):
+    if v is None:
+        return "n/a"
+    if target is None:
+        return ""
+    ok = v >= target if op == ">=" else v <= target
+    return "PASS" if ok else "MISS"
+
+
+def main():
+    results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.node()} {os.cpu_count()} cores, "
+               f"{platform.release()}", "accel": "tcg,thread=single"}
+    results["init_stripped_bytes"] = os.path.getsize(INIT)
+    for step in (bench_scheduler_runs, bench_exit_to_reboot, bench_sched_death, bench_com2, bench_decoder):
+        print(f"bench: {step.__name__} ...", file=sys.stderr, flush=True)
+        step(results)
+    out = os.path.join(ROOT, "bench", "results.json")
+    json.dump(results, open(out, "w"), indent=2)
+    lines = [f"Measured {results['date']} on {results['machine']}, QEMU TCG single-threaded, "
+             f"{results.get('runs')} runs per median.", "",
+             "| metric | value | target | |", "|---|---|---|---|"]
+    for key, target, op, label in BUDGETS:
+        v = results.get(key)
+        lines.append(f"| {label} | {v if v is not None else 'n/a'} | "
+                     f"{(op + ' ' + str(target)) if target is not None else ''} | {verdict(v, target, op)} |")
+    md = "\n".join(lines) + "\n"
+    open(os.path.join(ROOT, "bench", "results.md"), "w").write(md)
+    print(md)
+    print(f"wrote {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

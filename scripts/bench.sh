@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Build, then run the whole-system benchmark: writes bench/results.json and bench/results.md.
+# KTSTR_BENCH_RUNS (default 5) sets the runs per median.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$ROOT/scripts/build.sh" >/dev/null
+exec python3 "$ROOT/bench/system_bench.py"
