@@ -18,7 +18,10 @@ inline constexpr size_t kHeaderSize = 20;
 inline constexpr size_t kCrcSize = 4;
 inline constexpr size_t kMaxValue = 65536;
 // Stream values (SOUT/SERR/SLOG/ILOG) are chunked to at most this many bytes per frame.
-inline constexpr size_t kStreamChunk = 4096;
+// 8 KiB, not DESIGN.md's original 4 KiB: a frame costs 25 fixed bytes plus COBS' 1 in 254, so
+// 4 KiB frames spend 1.06 % on framing and 8 KiB frames 0.7 % (budget: <= 1 %). Chunks are cut
+// at whatever a read returned, so bigger frames add no latency. Decoders accept N <= kMaxValue.
+inline constexpr size_t kStreamChunk = 8192;
 
 // Size of a frame body holding an N-byte value.
 constexpr size_t body_size(size_t n) { return kHeaderSize + n + kCrcSize; }

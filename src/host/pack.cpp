@@ -22,8 +22,10 @@ namespace ktstr::host {
 namespace {
 
 struct Entry {
-  enum Kind { dir, file, symlink, chardev } kind = file;
-  unsigned mode = 0644;
+  enum Kind { dir, file, symlink, chardev };
+  Entry(Kind k = file, unsigned m = 0644) : kind(k), mode(m) {}
+  Kind kind;
+  unsigned mode;
   std::string host_path;  // file contents from here ...
   std::string content;    // ... or from here
   std::string target;     // symlink target

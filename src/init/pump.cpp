@@ -13,7 +13,7 @@ Pump::~Pump() { close(); }
 
 bool Pump::read_once() {
   if (!fd_.valid()) return false;
-  static char buf[16384];
+  static char buf[4 * wire::kStreamChunk];
   ssize_t n = ::read(fd_.get(), buf, sizeof buf);
   if (n > 0) {
     bytes_ += uint64_t(n);

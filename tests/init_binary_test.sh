@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# build/bin/init must be a static ELF linked against musl: no program interpreter, no dynamic
+# section, no glibc symbol versions, and musl's own markers inside.
+set -euo pipefail
+init=${1:?usage: init_binary_test.sh PATH}
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ -x "$init" ] || fail "$init missing or not executable"
+file -L "$init" | grep -q 'statically linked' || fail "not statically linked: $(file -L "$init")"
+readelf -lW "$init" | grep -q 'INTERP' && fail "has a program interpreter"
+readelf -dW "$init" 2>/dev/null | grep -q 'NEEDED' && fail "has DT_NEEDED entries"
+strings -a "$init" | grep -q 'GLIBC_[0-9]' && fail "contains glibc symbol versions"
+size=$(stat -c %s "$init")
+[ "$size" -le 1000000 ] || fail "init is $size bytes, budget 1000000"
+echo "ok: $init static, no glibc, $size bytes"
