@@ -58,7 +58,11 @@ MountReport mount_all() {
   MountReport r;
   for (const MountSpec& m : kMounts) {
     std::string error;
-    if (mount_one(m, error)) continue;
+    uint64_t t0 = boottime_ns();
+    bool ok = mount_one(m, error);
+    r.timings += std::string(r.timings.empty() ? "" : ", ") + m.target + " " +
+                 std::to_string((boottime_ns() - t0) / 1000) + " us";
+    if (ok) continue;
     if (m.required) {
       r.fatal = error;
       return r;

@@ -9,6 +9,7 @@ namespace ktstr::init {
 struct MountReport {
   std::string fatal;                  // set if a required mount failed: the run cannot go on
   std::vector<std::string> warnings;  // best-effort mounts that failed
+  std::string timings;                // "proc 0.1 ms, sysfs 0.2 ms, ..." for the debug log
 };
 
 // Mounts proc, sysfs, devtmpfs (required) and debugfs, tracefs, bpf, cgroup2, tmpfs on /tmp,

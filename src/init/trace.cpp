@@ -29,6 +29,7 @@ bool TraceForwarder::start(std::string& error) {
     error = errno_message(std::string("enable ") + kDumpEvent, errno);
     // Keep going: trace_pipe may still carry other events.
   }
+  spdlog::debug("sched_ext_dump tracepoint enabled");
   pipe_.reset(::open((std::string(kTraceDir) + "/trace_pipe").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!pipe_.valid()) {
     error = errno_message(std::string("open ") + kTraceDir + "/trace_pipe", errno);
