@@ -9,6 +9,7 @@
 #include "pack.hpp"
 #include "paths.hpp"
 #include "run.hpp"
+#include "shell_cmd.hpp"
 
 using namespace ktstr::host;
 
@@ -36,6 +37,8 @@ EXAMPLES
   ktstr-vm run --scheduler scx_simple -- sh -c 'echo $SCHED_PID; stress-ng --cpu 2 -t 5'
   ktstr-vm run --scheduler ./my_sched --sched-arg -v --include ./tests -- ./tests/run.sh
   ktstr-vm run --timeout 30 --json report.json --com2-log com2.bin -- ./my_test
+  ktstr-vm shell --scheduler scx_simple --include ./tools     (Ctrl-A X or `exit` to leave)
+  ktstr-vm shell --exec 'cat /sys/kernel/sched_ext/state; exit 3'
   ktstr-vm decode --stream SOUT com2.bin
   ktstr-vm pack -o initramfs.cpio.zst --scheduler scx_simple -- /bin/true)";
 
@@ -106,6 +109,18 @@ int main(int argc, char** argv) {
   runc->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "pack without /.ktstr_init_ok (tests)")->group("");
   runc->add_option("program", run.pack.payload, "payload program and its arguments (after --)")->required();
 
+  auto* shell = app.add_subcommand("shell", "an interactive shell in the VM (Ctrl-A X quits), or one command with --exec");
+  add_vm_content(shell, run);
+  add_vm_options(shell, run);
+  shell->add_option("--exec", run.pack.exec_cmd, "run this with `sh -c` instead of a shell: its stdout and stderr "
+                    "on stdout byte-exact, stdin /dev/null, its exit status as ktstr-vm's (--timeout applies)");
+  shell->add_option("--com2-log", run.com2_log, "keep the raw COM2 capture (for `ktstr-vm decode`)");
+  shell->add_option("--console-log", run.console_log, "write COM1 (kernel console) to this file");
+  shell->add_option("--sched-log", run.sched_log, "write the scheduler's output to this file");
+  shell->add_flag("-v,--verbose", run.verbose, "print the kernel and QEMU command line first");
+  shell->add_flag("--keep-tmp", run.keep_tmp, "keep the temp dir (initramfs, sockets)")->group("");
+  shell->add_option("--guest-key", run.guest_keys, "extra KTSTR_* cmdline key (tests)")->group("")->allow_extra_args(false);
+
   DecodeOptions dec;
   auto* decode = app.add_subcommand("decode", "turn a COM2 capture into text or JSON lines; exit 0 only if complete and clean");
   decode->add_flag("--json", dec.json, "one JSON object per frame");
@@ -133,6 +148,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*runc) return run_command(run);
+    if (*shell) return shell_command(run);
     if (*decode) return run_decode(dec);
   } catch (const std::exception& e) {
     std::cerr << "ktstr-vm: error: " << e.what() << "\n";

@@ -19,6 +19,7 @@
 
 #include "report.hpp"
 #include "run_session.hpp"
+#include "vm_process.hpp"
 
 namespace fs = std::filesystem;
 
@@ -27,94 +28,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd = std::exchange(o.fd, -1);
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  void reset() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-};
-
-// A private temp dir: parallel runs share no path. Removed at the end unless kept.
-struct TempDir {
-  std::string path;
-  bool keep = false;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ktstr-vm.XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp: " + std::string(strerror(errno)));
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!keep) fs::remove_all(path, ec);
-  }
-};
-
-Fd listen_unix(const std::string& path) {
-  Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  if (path.size() >= sizeof a.sun_path) throw std::runtime_error("socket path too long: " + path);
-  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
-  if (s.fd < 0 || ::bind(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(s.fd, 1) != 0)
-    throw std::runtime_error("listen on " + path + ": " + strerror(errno));
-  return s;
-}
-
-Fd open_out(const std::string& path) {
-  if (path.empty()) return Fd();
-  Fd f(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (f.fd < 0) throw std::runtime_error("open " + path + ": " + strerror(errno));
-  return f;
-}
-
-pid_t spawn_qemu(const std::vector<std::string>& argv, int stderr_fd, const sigset_t& mask) {
-  std::vector<char*> a;
-  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-  a.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = ::open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(stderr_fd, 2);
-    sigprocmask(SIG_SETMASK, &mask, nullptr);
-    setpgid(0, 0);  // Ctrl-C on the terminal goes to us; we end QEMU ourselves
-    execvp(a[0], a.data());
-    dprintf(2, "exec %s: %s\n", a[0], strerror(errno));
-    _exit(127);
-  }
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + strerror(errno));
-  return pid;
-}
-
-std::string shell_quote(const std::string& s) {
-  if (s.find_first_of(" '\"\\$`") == std::string::npos) return s;
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string seconds_text(double s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", s);
   return buf;
-}
-
-void keep_tail(std::string& tail, std::string_view data, size_t max = 64 * 1024) {
-  tail.append(data);
-  if (tail.size() > max) tail.erase(0, tail.size() - max);
 }
 
 }  // namespace

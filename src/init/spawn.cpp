@@ -1,6 +1,7 @@
 #include "spawn.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace ktstr::init {
@@ -8,13 +9,18 @@ namespace {
 
 // --- child side: each step is async-signal-safe ---------------------------------------------
 
-void child_isolate(bool new_group) {
-  if (new_group) setpgid(0, 0);
+void child_isolate(const SpawnSpec& spec) {
+  if (spec.new_session) {
+    setsid();  // also a new process group
+    if (spec.ctty_fd >= 0) ioctl(spec.ctty_fd, TIOCSCTTY, 0);
+  } else if (spec.new_process_group) {
+    setpgid(0, 0);
+  }
 }
 
-void child_redirect(int out, int err) {
+void child_redirect(int in, int out, int err) {
   int devnull = ::open("/dev/null", O_RDWR);
-  dup2(devnull >= 0 ? devnull : 0, 0);
+  dup2(in >= 0 ? in : devnull >= 0 ? devnull : 0, 0);
   dup2(out >= 0 ? out : devnull, 1);
   dup2(err >= 0 ? err : devnull, 2);
   if (devnull > 2) ::close(devnull);
@@ -70,13 +76,13 @@ SpawnResult spawn(const SpawnSpec& spec) {
     return r;
   }
   if (pid == 0) {
-    child_isolate(spec.new_process_group);
-    child_redirect(spec.stdout_fd, spec.stderr_fd);
+    child_isolate(spec);
+    child_redirect(spec.stdin_fd, spec.stdout_fd, spec.stderr_fd);
     child_restore_signals(spec.mask);
     child_exec(argv.data(), err_write.get());
   }
   // Also set the group from the parent: whichever runs first, the group exists before we signal it.
-  if (spec.new_process_group) setpgid(pid, pid);
+  if (spec.new_process_group && !spec.new_session) setpgid(pid, pid);
   r.pid = pid;
   err_write.reset();
   int err = 0;

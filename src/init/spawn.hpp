@@ -19,6 +19,10 @@ struct SpawnSpec {
   int stdout_fd = -1;             // -1: /dev/null
   int stderr_fd = -1;             // -1: /dev/null
   const sigset_t* mask = nullptr; // signal mask to restore before exec
+  int stdin_fd = -1;              // -1: /dev/null
+  bool new_session = false;       // setsid(): the child leads its own session (shells, exec mode)
+  int ctty_fd = -1;               // with new_session: this tty becomes its controlling terminal
+                                  // (TIOCSCTTY), so the shell gets job control on it
 };
 
 struct SpawnResult {

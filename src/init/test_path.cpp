@@ -3,15 +3,14 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <sstream>
-
 #include <spdlog/spdlog.h>
 
 #include "crash.hpp"
 #include "event_loop.hpp"
+#include "exit_frame.hpp"
 #include "json.hpp"
 #include "ktstr/initramfs.hpp"
+#include "leftovers.hpp"
 #include "log.hpp"
 #include "payload.hpp"
 #include "reaper.hpp"
@@ -38,48 +37,6 @@ void report_errors(const std::vector<std::string>& errors) {
   for (const auto& e : errors) spdlog::warn("{}", e);
 }
 
-void send_exit(Com2& com2, const Payload& p) {
-  std::string v = "{" + p.status().json_fields() + ",\"timed_out\":" + (p.timed_out() ? "true" : "false") +
-                  ",\"exit_code\":" + std::to_string(p.exit_code()) + "}";
-  com2.send(wire::kExit, v);
-  console_note("payload exited " + v);
-}
-
-// User processes other than PID 1 (kernel threads excluded), as "pid (comm)".
-std::vector<std::pair<pid_t, std::string>> user_processes() {
-  std::vector<std::pair<pid_t, std::string>> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos || name == "1") continue;
-    std::string stat;
-    if (!read_file(("/proc/" + name + "/stat").c_str(), stat)) continue;
-    size_t rp = stat.rfind(')');
-    if (rp == std::string::npos) continue;
-    std::string comm = stat.substr(stat.find('(') + 1, rp - stat.find('(') - 1);
-    // Fields after ") ": state ppid pgrp session tty_nr tpgid flags
-    std::istringstream rest(stat.substr(rp + 2));
-    std::string state;
-    long ppid, pgrp, session, tty, tpgid;
-    unsigned long flags = 0;
-    rest >> state >> ppid >> pgrp >> session >> tty >> tpgid >> flags;
-    constexpr unsigned long kPfKthread = 0x00200000;
-    if (flags & kPfKthread) continue;
-    out.emplace_back(pid_t(std::stol(name)), comm);
-  }
-  return out;
-}
-
-// Kills everything but PID 1 and reaps it, bounded: nothing may run at reboot.
-void kill_leftovers(EventLoop& loop, Reaper& reaper) {
-  for (const auto& [pid, comm] : user_processes()) {
-    spdlog::info("killing leftover process {} ({}) before reboot", pid, comm);
-    ::kill(pid, SIGKILL);
-  }
-  if (!loop.run_until([&] { return !reaper.has_children(); }, after_ms(kReapLeftoversMs)))
-    spdlog::error("children still not reaped {} ms after SIGKILL", kReapLeftoversMs);
-}
-
 }  // namespace
 
 void enter_phase(Com2& com2, const char* name) {
@@ -103,10 +60,12 @@ RunResult run_test_path(const Config& config, Com2& com2, int com1_fd) {
   }
 
   // Scheduler set-up, then tracing: the dump of a scheduler that dies at once is still caught.
+  spdlog::debug("test path: event loop ready");
   report_errors(run_sysfs_script(initramfs::kSchedEnable));
   TraceForwarder trace(loop, com2, com1_fd);
   if (std::string err; !trace.start(err)) spdlog::warn("trace_pipe forwarding: {}", err);
   else if (!err.empty()) spdlog::warn("{}", err);
+  spdlog::debug("trace_pipe forwarding started");
 
   Scheduler sched(loop, reaper, com2);
   bool have_sched = ::access(initramfs::kScheduler, F_OK) == 0;
@@ -153,7 +112,7 @@ RunResult run_test_path(const Config& config, Com2& com2, int com1_fd) {
       enter_phase(com2, "payload_exited");
       result.payload_exit_ms = ns_to_ms(payload.exit_ns());
       payload.drain(kOrphanIdleMs, after_ms(kDrainDeadlineMs));
-      send_exit(com2, payload);
+      send_exit(com2, payload.status(), payload.timed_out(), payload.exit_code());
       if (sched_died) {
         result.exit_code = 125;
         result.reason = "scheduler died during the test";
@@ -177,7 +136,7 @@ RunResult run_test_path(const Config& config, Com2& com2, int com1_fd) {
   report_errors(run_sysfs_script(initramfs::kSchedDisable));
   if (trace.dump_started()) trace.wait_dump_complete(after_ms(kDumpWaitMs));
   trace.stop(after_ms(kTraceDrainMs));
-  kill_leftovers(loop, reaper);
+  kill_leftovers(loop, reaper, kReapLeftoversMs);
   heartbeat.disarm();
   return result;
 }

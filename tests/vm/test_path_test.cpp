@@ -107,9 +107,12 @@ TEST(VmTestPath, SchedulerErrorMidTestDumpsAndFails) {
   ASSERT_NE(died, nullptr) << r.describe();
   EXPECT_NE(r.event("DUMP", "started"), nullptr) << r.describe();
   EXPECT_NE(r.event("DUMP", "complete"), nullptr) << r.describe();
-  EXPECT_NE(r.console.find("sched_ext_dump: "), std::string::npos);
-  EXPECT_NE(r.console.find("injected error after 1500 ms"), std::string::npos);
-  EXPECT_NE(r.stream("SLOG").find("injected error"), std::string::npos);
+  // The whole dump reached COM1 (~50 lines). Its text is not matched exactly: the kernel's own
+  // console printk of the error can interleave mid-line with the forwarded trace text.
+  size_t dump_lines = 0;
+  for (size_t p = 0; (p = r.console.find("sched_ext_dump:", p)) != std::string::npos; ++p) ++dump_lines;
+  EXPECT_GE(dump_lines, 20u) << r.console;
+  EXPECT_NE(r.stream("SLOG").find("injected error after 1500 ms"), std::string::npos);
   // The payload was stopped, not waited for.
   ASSERT_EQ(r.of("EXIT").size(), 1u);
   EXPECT_EQ(r.of("EXIT")[0]->json["signal"], 15);

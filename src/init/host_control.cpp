@@ -1,0 +1,80 @@
+#include "host_control.hpp"
+
+#include <fcntl.h>
+
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+
+namespace ktstr::init {
+
+bool json_uint_member(std::string_view json, std::string_view key, uint32_t max, uint32_t& out) {
+  std::string quoted = "\"" + std::string(key) + "\"";
+  size_t p = json.find(quoted);
+  if (p == std::string_view::npos) return false;
+  p = json.find_first_not_of(" \t\r\n", p + quoted.size());
+  if (p == std::string_view::npos || json[p] != ':') return false;
+  p = json.find_first_not_of(" \t\r\n", p + 1);
+  if (p == std::string_view::npos) return false;
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(json.data() + p, json.data() + json.size(), v);
+  if (ec != std::errc() || v > max) return false;
+  out = uint32_t(v);
+  return true;
+}
+
+bool HostControl::start(EventLoop& loop, const char* device, Handlers handlers, std::string& error) {
+  // A second open of the tty: non-blocking for our reads without touching the flags of the fd
+  // that frames (and the crash handler) write to.
+  fd_.reset(::open(device, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd_.valid()) {
+    error = errno_message(std::string("open ") + device + " for host control frames", errno);
+    return false;
+  }
+  loop_ = &loop;
+  handlers_ = std::move(handlers);
+  decoder_ = std::make_unique<wire::FrameDecoder>([this](const wire::Frame& f) { on_frame(f); });
+  loop.add(fd_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
+  return true;
+}
+
+HostControl::~HostControl() {
+  if (loop_ && fd_.valid()) loop_->remove(fd_.get());
+}
+
+void HostControl::on_readable() {
+  uint8_t buf[512];
+  ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0) {
+    if (n < 0) spdlog::warn("{}", errno_message("read host control frames", errno));
+    loop_->remove(fd_.get());
+    fd_.reset();
+    return;
+  }
+  decoder_->feed(std::span<const uint8_t>(buf, size_t(n)));
+  if (decoder_->stats().corrupt != corrupt_seen_) {
+    corrupt_seen_ = decoder_->stats().corrupt;
+    spdlog::warn("host control: skipped a damaged frame ({} so far)", corrupt_seen_);
+  }
+}
+
+void HostControl::on_frame(const wire::Frame& f) {
+  std::string_view v(reinterpret_cast<const char*>(f.value.data()), f.value.size());
+  if (f.type == wire::kRsiz) {
+    uint32_t cols = 0, rows = 0;
+    if (!json_uint_member(v, "cols", 10000, cols) || !json_uint_member(v, "rows", 10000, rows)) {
+      spdlog::warn("host control: bad RSIZ value {}", std::string(v.substr(0, 100)));
+      return;
+    }
+    spdlog::debug("host control: resize to {}x{}", cols, rows);
+    if (handlers_.on_resize) handlers_.on_resize(uint16_t(cols), uint16_t(rows));
+  } else if (f.type == wire::kStop) {
+    spdlog::info("host control: STOP");
+    if (handlers_.on_stop) handlers_.on_stop();
+  } else {
+    spdlog::warn("host control: ignoring a {} frame", std::string(f.type.view()));
+  }
+}
+
+}  // namespace ktstr::init

@@ -1,0 +1,15 @@
+// The shell's greeting (DESIGN.md §7): what this VM is and how to leave it.
+#pragma once
+
+#include <string>
+
+#include "ktstr/cmdline.hpp"
+
+namespace ktstr::init {
+
+// Kernel release, memory, vCPU topology (KTSTR_TOPO, else what sysfs says), the scheduler line
+// given by the caller (empty: none), the files under /include-files (executables marked '*'),
+// mounts, and how to leave. Lines end in "\n"; every probe is best effort ("?" if unreadable).
+std::string motd(const Config& config, const std::string& scheduler_line);
+
+}  // namespace ktstr::init
