@@ -166,6 +166,21 @@ echo "framed $a $b raw $c $d" >&2
     results["framing_overhead_pct"] = round((rep["com2"]["bytes"] - sout) / sout * 100, 3) if sout else None
 
 
+def bench_console(results):
+    """Boot to HELO with the default quiet console (loglevel=4) vs a loud one (loglevel=7, every
+    info record printed on the 8250, which busy-waits per character under TCG). Interleaved."""
+    quiet, loud = [], []
+    for _ in range(RUNS):
+        for bucket, extra in ((quiet, []), (loud, ["--append", "loglevel=7"])):
+            code, _, rep, _, _, _ = run_vm(extra, ["true"])
+            if code == 0:
+                bucket.append(rep["host_ms_since_qemu_start"]["HELO"])
+    results["boot_to_helo_quiet_ms"] = med(quiet)
+    results["boot_to_helo_loud_ms"] = med(loud)
+    if quiet and loud:
+        results["boot_quiet_vs_loud"] = round(med(quiet) / med(loud), 3)
+
+
 def bench_decoder(results):
     exe = os.path.join(ROOT, "build/bench/decoder_bench")
     if not os.path.exists(exe):
@@ -195,7 +210,9 @@ BUDGETS = [  # key, target, comparison, label
     ("wall_s_no_scheduler", None, None, "whole run, `true`, median (s)"),
     ("wall_s_scx_simple", None, None, "whole run with scx_simple, median (s)"),
     ("decoder_mb_per_s", 200, ">=", "host decoder (MB/s)"),
-    ("boot_quiet_vs_loud", None, None, "boot time quiet/loud console"),
+    ("boot_to_helo_quiet_ms", None, None, "QEMU start -> HELO, quiet console (ms)"),
+    ("boot_to_helo_loud_ms", None, None, "QEMU start -> HELO, loglevel=7 console (ms)"),
+    ("boot_quiet_vs_loud", None, None, "boot time quiet/loud console (ratio)"),
 ]
 
 
@@ -212,7 +229,8 @@ def main():
     results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.node()} {os.cpu_count()} cores, "
                f"{platform.release()}", "accel": "tcg,thread=single"}
     results["init_stripped_bytes"] = os.path.getsize(INIT)
-    for step in (bench_scheduler_runs, bench_exit_to_reboot, bench_sched_death, bench_com2, bench_decoder):
+    for step in (bench_scheduler_runs, bench_exit_to_reboot, bench_sched_death, bench_com2, bench_console,
+                 bench_decoder):
         print(f"bench: {step.__name__} ...", file=sys.stderr, flush=True)
         step(results)
     out = os.path.join(ROOT, "bench", "results.json")

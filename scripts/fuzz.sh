@@ -45,7 +45,7 @@ make_seeds() {
         esac
         python3 "$ROOT/tests/tools/gen_capture.py" --out "$OUT/seeds/cap$i" --frames $((2 + i * 3)) \
           --seed "$i" "${opts[@]}"
-        { printf '\x%02x\x%02x' "$i" "$((i * 7))"; head -c 100000 "$OUT/seeds/cap$i"; } >"$dir/cap$i"
+        { printf '%b' "$(printf '\\x%02x\\x%02x' "$i" "$((i * 7))")"; head -c 100000 "$OUT/seeds/cap$i"; } >"$dir/cap$i"
         rm -f "$OUT/seeds/cap$i" "$OUT/seeds/cap$i".*
       done
       ;;
