@@ -74,7 +74,7 @@ void put_bytes(Json& j, std::span<const uint8_t> bytes) {
 
 }  // namespace
 
-bool has_byte_value(wire::Tag type) { return wire::is_stream(type) || type == wire::kKmsg; }
+bool has_byte_value(wire::Tag type) { return wire::is_stream(type); }
 
 bool is_valid_utf8(std::span<const uint8_t> bytes) {
   const uint8_t* p = bytes.data();

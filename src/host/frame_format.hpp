@@ -12,8 +12,8 @@
 
 namespace ktstr::host {
 
-// True for frame types whose value is raw bytes (SOUT/SERR/SLOG/ILOG, and KMSG kernel log text);
-// every other type carries a JSON object.
+// True for frame types whose value is raw bytes (SOUT/SERR/SLOG/ILOG);
+// every other type (KMSG included: one kernel log record as JSON) carries a JSON object.
 bool has_byte_value(wire::Tag type);
 
 // True if `bytes` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).

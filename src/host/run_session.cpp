@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 namespace ktstr::host {
 namespace {
 
@@ -74,9 +76,11 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
                               ? v["phase"].get<std::string>() : type;
   if ((type == "HELO" || type == "PHAS" || type == "DONE") && !host_ms_.contains(milestone))
     host_ms_[milestone] = host_ms();
-  if (sinks_.verbose && type != "BEAT")
+  if (sinks_.verbose && type != "BEAT" && type != "KMSG")
     write_fd(sinks_.err_fd, "ktstr| " + type + " " + v.dump() + "\n");
-  if (type == "HELO") {
+  if (type == "KMSG") {
+    kernel_record(v);
+  } else if (type == "HELO") {
     helo_seen_ = true;
     helo_ = v;
   } else if (type == "PHAS") {
@@ -99,6 +103,23 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
     fatal_ = v;
     if (!sinks_.verbose) write_fd(sinks_.err_fd, "ktstr-vm: guest fatal error: " + v.dump() + "\n");
   }
+}
+
+// The console runs at loglevel=4: records of priority 4 (warning) and above it (less severe)
+// never reach COM1, so they are shown from their KMSG frames, in dmesg's format.
+void RunSession::kernel_record(const nlohmann::json& rec) {
+  ++kmsg_records_;
+  uint64_t seq = rec.value("seq", uint64_t(0));
+  if (kmsg_seen_ && seq > kmsg_next_seq_) kmsg_dropped_ += seq - kmsg_next_seq_;
+  kmsg_seen_ = true;
+  kmsg_next_seq_ = seq + 1;
+  if (rec.value("prio", 0) < 4) return;
+  char ts[32];
+  std::snprintf(ts, sizeof ts, "[%5llu.%06llu] ", static_cast<unsigned long long>(rec.value("ts_us", uint64_t(0)) / 1000000),
+                static_cast<unsigned long long>(rec.value("ts_us", uint64_t(0)) % 1000000));
+  std::string line = ts + rec.value("msg", std::string()) + "\n";
+  if (sinks_.console_log_fd >= 0) write_fd(sinks_.console_log_fd, line);
+  if (sinks_.verbose) write_fd(sinks_.err_fd, "kmsg| " + line);
 }
 
 Verdict RunSession::verdict(const wire::DecodeStats& stats, const std::string& console_tail, bool watchdog_fired,
@@ -165,6 +186,7 @@ nlohmann::json RunSession::report() const {
   r["stream_bytes"] = stream_bytes_;
   r["malformed_control_frames"] = malformed_control_;
   r["last_phase"] = last_phase_;
+  r["kernel_log"] = {{"records", kmsg_records_}, {"dropped", kmsg_dropped_}};
   r["stdout_tail"] = stdout_tail_;
   r["stderr_tail"] = stderr_tail_;
   return r;

@@ -24,6 +24,7 @@ class RunSession {
     int out_fd = 1, err_fd = 2;
     int sched_log_fd = -1;  // SLOG bytes, raw
     bool verbose = false;   // ILOG/SLOG/control frames to stderr with a prefix
+    int console_log_fd = -1;  // kernel records the quiet console did not print go here too
   };
   explicit RunSession(Sinks sinks) : sinks_(sinks), t0_(std::chrono::steady_clock::now()) {}
 
@@ -42,6 +43,7 @@ class RunSession {
 
  private:
   void control(const wire::Frame& f, const std::string& type);
+  void kernel_record(const nlohmann::json& rec);
   void prefixed(const char* prefix, std::string_view bytes, std::string& partial);
 
   double host_ms() const;
@@ -57,6 +59,8 @@ class RunSession {
   nlohmann::json dumps_ = nlohmann::json::array();
   std::map<std::string, uint64_t> stream_bytes_;
   uint64_t malformed_control_ = 0;
+  uint64_t kmsg_records_ = 0, kmsg_dropped_ = 0, kmsg_next_seq_ = 0;  // kernel records; seq gaps
+  bool kmsg_seen_ = false;
   std::string ilog_partial_, slog_partial_, console_partial_;
   std::string stdout_tail_, stderr_tail_;  // last 64 KiB of each, for reports
 };

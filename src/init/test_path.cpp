@@ -10,6 +10,7 @@
 #include "exit_frame.hpp"
 #include "json.hpp"
 #include "ktstr/initramfs.hpp"
+#include "kmsg.hpp"
 #include "leftovers.hpp"
 #include "log.hpp"
 #include "payload.hpp"
@@ -30,6 +31,7 @@ constexpr uint32_t kSchedDumpGraceMs = 5000;     // ... while a dump is being wr
 constexpr uint64_t kDumpWaitMs = 3000;           // dump to reach COM1
 constexpr uint64_t kTraceDrainMs = 2000;         // trace_pipe after tracing_on=0
 constexpr uint64_t kReapLeftoversMs = 1000;
+constexpr uint64_t kKmsgDrainMs = 500;           // the kernel log's last records
 
 uint64_t after_ms(uint64_t ms) { return boottime_ns() + ms * 1000000ull; }
 
@@ -53,6 +55,10 @@ RunResult run_test_path(const Config& config, Com2& com2, int com1_fd) {
     com2.send(wire::kFatl, "{\"error\":" + json_str(result.reason) + "}");
     return result;
   }
+  // The kernel log, from the first record of the boot, as KMSG frames: the host judges kernel
+  // health from it. Best effort: without it the run goes on, and says so.
+  KmsgForwarder kmsg(loop, com2);
+  if (std::string err; !kmsg.start(err)) spdlog::warn("kernel log forwarding: {}", err);
   Timer heartbeat;
   if (config.heartbeat_ms) {
     heartbeat.create(loop, [&] { com2.send(wire::kBeat, "{}"); });
@@ -137,6 +143,8 @@ RunResult run_test_path(const Config& config, Com2& com2, int com1_fd) {
   if (trace.dump_started()) trace.wait_dump_complete(after_ms(kDumpWaitMs));
   trace.stop(after_ms(kTraceDrainMs));
   kill_leftovers(loop, reaper, kReapLeftoversMs);
+  kmsg.drain(after_ms(kKmsgDrainMs));  // what teardown made the kernel say, e.g. "disabled"
+  if (kmsg.overruns()) spdlog::warn("kernel log ring overran {} times: see the gaps in KMSG seq", kmsg.overruns());
   heartbeat.disarm();
   return result;
 }

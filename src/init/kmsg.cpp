@@ -1,0 +1,90 @@
+#include "kmsg.hpp"
+
+#include <fcntl.h>
+
+#include <spdlog/spdlog.h>
+
+#include "ktstr/kmsg_record.hpp"
+
+namespace ktstr::init {
+namespace {
+
+constexpr const char* kKmsgPath = "/dev/kmsg";
+// One record per read(); the kernel formats at most CONSOLE_EXT_LOG_MAX (8 KiB) and fails a
+// smaller read with EINVAL. Twice that leaves room should the limit grow.
+constexpr size_t kReadBuf = 16384;
+// Records handled per readiness event: the boot's backlog (hundreds of records) must not keep the
+// loop from the payload's pipes; epoll is level-triggered, so the rest comes on the next turn.
+constexpr int kRecordsPerWakeup = 64;
+
+}  // namespace
+
+bool KmsgForwarder::start(std::string& error) {
+  // No lseek(SEEK_END): a fresh open reads from the oldest record still in the ring, which is
+  // the whole boot unless the ring already wrapped.
+  fd_.reset(::open(kKmsgPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd_.valid()) {
+    error = errno_message(std::string("open ") + kKmsgPath, errno);
+    return false;
+  }
+  loop_.add(fd_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
+  return true;
+}
+
+KmsgForwarder::ReadResult KmsgForwarder::read_one() {
+  static char buf[kReadBuf];
+  ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+  if (n > 0) {
+    std::string_view raw(buf, size_t(n));
+    if (auto rec = parse_kmsg_record(raw)) {
+      com2_.send(wire::kKmsg, kmsg_record_json(*rec));
+      ++records_;
+    } else if (malformed_++ == 0) {
+      spdlog::warn("{}: unparsable record (further ones counted silently): {:.120}", kKmsgPath, raw);
+    }
+    return ReadResult::record;
+  }
+  int err = n == 0 ? 0 : errno;
+  switch (err) {
+    case EAGAIN:
+      return ReadResult::again;
+    case EINTR:
+      return ReadResult::record;  // nothing consumed; the caller reads again
+    case EPIPE:
+      // The ring overwrote records we had not read; the kernel moved our position to the oldest
+      // record left, so the next read continues there.
+      ++overruns_;
+      spdlog::warn("{}: ring buffer overran the reader, records lost (overrun {})", kKmsgPath, overruns_);
+      return ReadResult::record;
+    case EINVAL:
+      // Record larger than the buffer: the kernel has already moved past it.
+      spdlog::warn("{}: record larger than {} bytes skipped", kKmsgPath, kReadBuf);
+      return ReadResult::record;
+    case 0:
+      spdlog::warn("{}: unexpected end of file, forwarding stopped", kKmsgPath);
+      break;
+    default:
+      spdlog::warn("{}, forwarding stopped", errno_message(std::string("read ") + kKmsgPath, err));
+      break;
+  }
+  stop();
+  return ReadResult::closed;
+}
+
+void KmsgForwarder::on_readable() {
+  for (int i = 0; i < kRecordsPerWakeup; ++i)
+    if (read_one() != ReadResult::record) return;
+}
+
+void KmsgForwarder::drain(uint64_t deadline_ns) {
+  while (fd_.valid() && boottime_ns() < deadline_ns)
+    if (read_one() != ReadResult::record) return;
+}
+
+void KmsgForwarder::stop() {
+  if (!fd_.valid()) return;
+  loop_.remove(fd_.get());
+  fd_.reset();
+}
+
+}  // namespace ktstr::init

@@ -1,0 +1,55 @@
+// /dev/kmsg -> KMSG frames: every kernel log record of the boot, one frame each, so the host can
+// judge kernel health (splats, sched_ext exits) from structured records instead of COM1 text.
+// COM1 still carries the console copy; this adds the level, facility, sequence and timestamp.
+//
+// Reads from the oldest record still in the ring (a fresh open starts there; no seek to the end),
+// so the boot's records before init started are sent too. The fd is non-blocking: each read()
+// returns one record, EAGAIN means caught up.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "com2.hpp"
+#include "event_loop.hpp"
+#include "fd.hpp"
+
+namespace ktstr::init {
+
+class KmsgForwarder {
+ public:
+  KmsgForwarder(EventLoop& loop, Com2& com2) : loop_(loop), com2_(com2) {}
+  ~KmsgForwarder() { stop(); }
+  KmsgForwarder(const KmsgForwarder&) = delete;
+  KmsgForwarder& operator=(const KmsgForwarder&) = delete;
+
+  // Opens /dev/kmsg and registers it with the loop; records are sent as the loop runs.
+  // Best effort: returns false with the reason in `error` (nothing is registered then).
+  bool start(std::string& error);
+  // Sends every record available now, until EAGAIN or deadline_ns (CLOCK_BOOTTIME), for teardown.
+  // Stays registered: records logged later are still sent while the loop runs.
+  void drain(uint64_t deadline_ns);
+  // Unregisters from the loop and closes the fd. Idempotent.
+  void stop();
+
+  // Records sent as KMSG frames.
+  uint64_t records() const { return records_; }
+  // Times the ring overwrote records before we read them (EPIPE); the lost count shows as a jump
+  // in the records' seq.
+  uint64_t overruns() const { return overruns_; }
+
+ private:
+  enum class ReadResult { record, again, closed };
+  // One read(): one record sent, or caught up (EAGAIN), or the fd closed after an error.
+  ReadResult read_one();
+  void on_readable();
+
+  EventLoop& loop_;
+  Com2& com2_;
+  UniqueFd fd_;
+  uint64_t records_ = 0;
+  uint64_t overruns_ = 0;
+  uint64_t malformed_ = 0;
+};
+
+}  // namespace ktstr::init
