@@ -4,7 +4,7 @@
 
 // json_str() is header-only and dependency-free; the guest's one JSON escaper is reused here so
 // a KMSG value is escaped exactly like every other control frame.
-#include "../init/json.hpp"
+#include "ktstr/json_str.hpp"
 
 namespace ktstr {
 namespace {
@@ -86,10 +86,10 @@ std::optional<KmsgRecord> parse_kmsg_record(std::string_view raw) {
 std::string kmsg_record_json(const KmsgRecord& r) {
   std::string v = "{\"prio\":" + std::to_string(r.prio) + ",\"facility\":" + std::to_string(r.facility) +
                   ",\"seq\":" + std::to_string(r.seq) + ",\"ts_us\":" + std::to_string(r.ts_us) +
-                  ",\"msg\":" + init::json_str(r.msg) + ",\"cont\":[";
+                  ",\"msg\":" + json_str(r.msg) + ",\"cont\":[";
   for (size_t i = 0; i < r.cont.size(); ++i) {
     if (i) v += ',';
-    v += init::json_str(r.cont[i]);
+    v += json_str(r.cont[i]);
   }
   return v + "]}";
 }

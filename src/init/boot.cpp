@@ -8,7 +8,7 @@
 
 #include "crash.hpp"
 #include "fd.hpp"
-#include "json.hpp"
+#include "ktstr/json_str.hpp"
 #include "log.hpp"
 
 namespace ktstr::init {

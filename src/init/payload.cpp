@@ -8,7 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "json.hpp"
+#include "ktstr/json_str.hpp"
 #include "ktstr/initramfs.hpp"
 #include "log.hpp"
 #include "spawn.hpp"

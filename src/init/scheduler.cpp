@@ -7,7 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "json.hpp"
+#include "ktstr/json_str.hpp"
 #include "log.hpp"
 #include "ktstr/initramfs.hpp"
 #include "spawn.hpp"

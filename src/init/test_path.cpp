@@ -8,7 +8,7 @@
 #include "crash.hpp"
 #include "event_loop.hpp"
 #include "exit_frame.hpp"
-#include "json.hpp"
+#include "ktstr/json_str.hpp"
 #include "ktstr/initramfs.hpp"
 #include "kmsg.hpp"
 #include "leftovers.hpp"

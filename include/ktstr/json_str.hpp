@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace ktstr::init {
+namespace ktstr {
 
 inline std::string json_str(std::string_view s) {
   std::string out = "\"";
@@ -30,4 +30,4 @@ inline std::string json_str(std::string_view s) {
   return out + "\"";
 }
 
-}  // namespace ktstr::init
+}  // namespace ktstr

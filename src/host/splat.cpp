@@ -1,0 +1,238 @@
+#include "splat.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace ktstr::host {
+namespace {
+
+struct BuiltinRule {
+  const char* name;
+  const char* pattern;
+};
+
+// Deny list, most specific first: the first match names the splat. The formats are those of the
+// kernel's printk calls (x86 and generic code); '^' where the text starts the message, so lines
+// that merely mention a word ("Spectre V2 : WARNING: ..." style advisories) do not count.
+constexpr BuiltinRule kDeny[] = {
+    {"kernel BUG", "^kernel BUG at "},                      // lib/bug.c: BUG()/BUG_ON()
+    {"KASAN", "(^|BUG: )KASAN: "},                          // mm/kasan/report.c
+    {"UBSAN", "^UBSAN: "},                                  // lib/ubsan.c
+    {"soft lockup", "BUG: soft lockup - CPU#"},             // kernel/watchdog.c ("watchdog: " prefix)
+    {"hard LOCKUP", "Watchdog detected hard LOCKUP"},       // kernel/watchdog.c
+    // kernel/rcu/tree_stall.h, tree_exp.h, tasks.h: "rcu: INFO: rcu_preempt detected stalls on
+    // CPUs/tasks:", "... self-detected stall on CPU", "... detected expedited stalls ...",
+    // "INFO: rcu_tasks detected stalls on tasks:"
+    {"RCU stall", "INFO: rcu_\\w+ (self-detected stall|detected (expedited )?stalls)"},
+    // kernel/hung_task.c: "INFO: task NAME:PID blocked[ in I/O wait] for more than N seconds."
+    {"hung task", "INFO: task .* blocked.* for more than [0-9]+ seconds"},
+    {"general protection fault", "general protection fault"},  // x86 traps.c, also inside "Oops: "
+    // x86 dumpstack.c "Oops: int3: 0000 [#1] ..." (older kernels: "invalid opcode: 0000 [#1]"),
+    // arm64 "Internal error: Oops: ...", other arches "Unable to handle kernel paging request".
+    {"Oops", "^Oops\\b|^Internal error: Oops|^Unable to handle kernel |: [0-9a-f]{4} \\[#[0-9]+\\]"},
+    {"Kernel panic", "^Kernel panic - not syncing"},        // not "---[ end Kernel panic": that ends it
+    {"WARNING", "^WARNING: "},                              // kernel/panic.c __warn(), lockdep
+    {"BUG", "^BUG: "},  // NULL deref, page fault, sleeping in atomic, KCSAN, KFENCE, bad page ...
+    // kernel/sched/ext: an error exit is printed at err level as disabled (REASON) and followed
+    // by "sched_ext: OPS: MESSAGE"; clean exits (is_clean_sched_ext_reason) at info level are not splats.
+    {"sched_ext stall", "^sched_ext: BPF (sub-)?scheduler \".*\" disabled \\(runnable task stall\\)$"},
+    {"sched_ext error",
+     "^sched_ext: BPF (sub-)?scheduler \".*\" disabled \\((?!(unregistered from user space|unregistered "
+     "from BPF|unregistered from the main kernel|disabled by sysrq-S|parent exiting|killed by parent "
+     "scheduler)\\)$)"},
+    {"sched_ext error", "^sched_ext: ops error detected without ops "},
+};
+
+// Allow list: known harmless kernel lines that a deny rule would otherwise catch. Allow rules win.
+constexpr BuiltinRule kAllow[] = {
+    // kernel/sched/ext/sub.c: printed when a scheduler sets a watchdog timeout at or below the
+    // rescue overload threshold (our test fixture does, for fast stall tests). Advisory only.
+    {"sched_ext rescue threshold advisory",
+     "^sched_ext: .+: watchdog timeout [0-9]+ms <= rescue overload threshold [0-9]+ms$"},
+    // Same function family, same nature: funding period vs. overload threshold at enable.
+    {"sched_ext rescue period advisory",
+     "^sched_ext: .+: rescue funding period -?[0-9]+ms > overload threshold [0-9]+ms / 2$"},
+};
+
+std::regex compile(const std::string& pattern) {
+  try {
+    return std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
+  } catch (const std::regex_error& e) {
+    throw std::runtime_error("bad regex '" + pattern + "': " + e.what());
+  }
+}
+
+bool valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+    if (n == 9 || i + n >= s.size() + (n ? 0 : 1)) return false;
+    uint32_t cp = n == 0 ? c : c & (0x3F >> n);
+    for (size_t k = 1; k <= n; ++k) {
+      auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = cp << 6 | (d & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// The guest writes byte B >= 0x80 as \u00BB, which nlohmann hands over as the UTF-8 of U+00BB.
+// Undo that when the original bytes are valid UTF-8 themselves; otherwise keep the safe form.
+std::string restore_bytes(const std::string& s) {
+  std::string bytes;
+  bytes.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      bytes += char(c);
+    } else if ((c == 0xC2 || c == 0xC3) && i + 1 < s.size()) {
+      bytes += char((c & 0x03) << 6 | (static_cast<unsigned char>(s[++i]) & 0x3F));
+    } else {
+      return s;  // a code point above U+00FF: not from the guest's escaping
+    }
+  }
+  return valid_utf8(bytes) ? bytes : s;
+}
+
+std::optional<int> small_uint(const nlohmann::json& v, const char* key, uint64_t max) {
+  auto it = v.find(key);
+  if (it == v.end() || !it->is_number_unsigned() || it->get<uint64_t>() > max) return std::nullopt;
+  return int(it->get<uint64_t>());
+}
+
+std::optional<uint64_t> big_uint(const nlohmann::json& v, const char* key) {
+  auto it = v.find(key);
+  if (it == v.end() || !it->is_number_unsigned()) return std::nullopt;
+  return it->get<uint64_t>();
+}
+
+}  // namespace
+
+SplatClassifier::SplatClassifier() {
+  for (const BuiltinRule& r : kDeny) deny_.push_back({r.name, compile(r.pattern)});
+  for (const BuiltinRule& r : kAllow) allow_.push_back({r.name, compile(r.pattern)});
+}
+
+void SplatClassifier::add_deny(const std::string& pattern, std::string name) {
+  deny_.push_back({name.empty() ? pattern : std::move(name), compile(pattern)});
+}
+
+void SplatClassifier::add_allow(const std::string& pattern, std::string name) {
+  allow_.push_back({name.empty() ? pattern : std::move(name), compile(pattern)});
+}
+
+void SplatClassifier::load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
+  std::string line;
+  for (int lineno = 1; std::getline(in, line); ++lineno) {
+    auto first = line.find_first_not_of(" \t");
+    auto last = line.find_last_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    std::string text = line.substr(first, last - first + 1);
+    size_t sp = text.find_first_of(" \t");
+    std::string keyword = text.substr(0, sp);
+    std::string pattern = sp == std::string::npos ? "" : text.substr(text.find_first_not_of(" \t", sp));
+    std::string where = path + ":" + std::to_string(lineno) + ": ";
+    if ((keyword != "deny" && keyword != "allow") || pattern.empty())
+      throw std::runtime_error(where + "expected 'deny REGEX' or 'allow REGEX', got '" + text + "'");
+    try {
+      keyword == "deny" ? add_deny(pattern) : add_allow(pattern);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(where + e.what());
+    }
+  }
+  if (in.bad()) throw std::runtime_error(path + ": read error: " + std::strerror(errno));
+}
+
+const SplatRule* SplatClassifier::match(const KmsgRecord& r) const {
+  if (r.facility != 0) return nullptr;
+  // Deny first: almost no record matches one, so the allow list is rarely consulted.
+  for (const SplatRule& d : deny_) {
+    if (!std::regex_search(r.msg, d.re)) continue;
+    for (const SplatRule& a : allow_)
+      if (std::regex_search(r.msg, a.re)) return nullptr;
+    return &d;
+  }
+  return nullptr;
+}
+
+std::optional<Splat> SplatClassifier::classify(const KmsgRecord& r) const {
+  const SplatRule* rule = match(r);
+  if (!rule) return std::nullopt;
+  return Splat{rule->name, r.msg, r.seq, r.ts_us, {r.msg}};
+}
+
+void SplatCollector::track_exit(const KmsgRecord& r) {
+  if (auto e = parse_sched_ext_exit(r)) {
+    exits_.push_back(std::move(*e));
+    // The kernel prints a message only after an error exit.
+    exit_message_budget_ = exits_.back().error ? kExitMessageWindow : 0;
+  } else if (exit_message_budget_ > 0) {
+    --exit_message_budget_;
+    if (add_sched_ext_message(exits_.back(), r)) exit_message_budget_ = 0;
+  }
+}
+
+void SplatCollector::feed(const KmsgRecord& r) {
+  if (r.facility != 0) return;
+  track_exit(r);
+  const SplatRule* rule = classifier_.match(r);
+  if (open_) {
+    Splat& s = splats_.back();
+    bool expired = s.lines.size() >= kMaxLines || (r.ts_us > s.ts_us && r.ts_us - s.ts_us > kMaxSpanUs);
+    // "cut here" always opens the next report (WARN, BUG, UBSAN): it never belongs to the last.
+    if (expired || rule || r.msg == "------------[ cut here ]------------") {
+      open_ = false;
+    } else {
+      s.lines.push_back(r.msg);
+      if (r.msg.starts_with("---[ end ")) open_ = false;
+      return;
+    }
+  }
+  if (!rule) return;
+  splats_.push_back(Splat{rule->name, r.msg, r.seq, r.ts_us, {r.msg}});
+  open_ = true;
+}
+
+std::optional<KmsgRecord> kmsg_record_from_json(const nlohmann::json& v) {
+  if (!v.is_object()) return std::nullopt;
+  auto prio = small_uint(v, "prio", 7);
+  auto facility = small_uint(v, "facility", uint64_t(INT32_MAX) >> 3);
+  auto seq = big_uint(v, "seq");
+  auto ts = big_uint(v, "ts_us");
+  auto msg = v.find("msg");
+  if (!prio || !facility || !seq || !ts || msg == v.end() || !msg->is_string()) return std::nullopt;
+  KmsgRecord r;
+  r.prio = *prio;
+  r.facility = *facility;
+  r.seq = *seq;
+  r.ts_us = *ts;
+  r.msg = restore_bytes(msg->get<std::string>());
+  if (auto cont = v.find("cont"); cont != v.end()) {
+    if (!cont->is_array()) return std::nullopt;
+    for (const auto& c : *cont) {
+      if (!c.is_string()) return std::nullopt;
+      r.cont.push_back(restore_bytes(c.get<std::string>()));
+    }
+  }
+  return r;
+}
+
+nlohmann::json splat_json(const Splat& s) {
+  return {{"rule", s.rule}, {"first_line", s.first_line}, {"seq", s.seq}, {"ts_us", s.ts_us}, {"lines", s.lines}};
+}
+
+nlohmann::json sched_exit_json(const SchedExitInfo& e) {
+  return {{"ops", e.ops},         {"kind", e.kind},   {"reason", e.reason},
+          {"message", e.message}, {"error", e.error}, {"sub_scheduler", e.sub_scheduler},
+          {"seq", e.seq},         {"ts_us", e.ts_us}};
+}
+
+}  // namespace ktstr::host
