@@ -10,14 +10,15 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECONDS_PER_TARGET=${1:-20}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(frame_decoder cmdline)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(frame_decoder cmdline kmsg_record)
 CXX=${CXX:-clang++-14}
 OUT="$ROOT/build/fuzz"
 CXXFLAGS=(-std=c++2b -O1 -g -fno-omit-frame-pointer
           -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
           -I"$ROOT/include")
 COMMON=("$ROOT"/src/common/crc32c.cpp "$ROOT"/src/common/frame_encoder.cpp
-        "$ROOT"/src/common/frame_decoder.cpp "$ROOT"/src/common/cmdline.cpp)
+        "$ROOT"/src/common/frame_decoder.cpp "$ROOT"/src/common/cmdline.cpp
+        "$ROOT"/src/common/kmsg_record.cpp)
 
 log() { printf '\033[1mfuzz:\033[0m %s\n' "$*" >&2; }
 die() { printf 'fuzz: error: %s\n' "$*" >&2; exit 2; }

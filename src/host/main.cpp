@@ -98,6 +98,17 @@ int main(int argc, char** argv) {
   runc->add_option("--json", run.json_report, "write a JSON report of the run (phases, scheduler events, "
                    "counts, host and guest times)");
   runc->add_option("--junit", run.junit_report, "write a JUnit XML report (one testcase) for CI systems");
+  runc->add_option("--deny", run.deny, "kernel log regex that fails the run (repeatable; adds to the built-in "
+                   "list: BUG, WARNING, Oops, lockups, RCU stalls, hung tasks, sched_ext error exits...)")
+      ->allow_extra_args(false);
+  runc->add_option("--allow", run.allow, "kernel log regex that is never a splat (repeatable; wins over --deny)")
+      ->allow_extra_args(false);
+  runc->add_option("--splat-rules", run.splat_rules, "file of `deny REGEX` / `allow REGEX` lines (# comments)")
+      ->check(CLI::ExistingFile);
+  std::string splats_mode = "fail";
+  runc->add_option("--splats", splats_mode, "fail: a kernel splat fails the run (125); warn: only report it")
+      ->capture_default_str()->check(CLI::IsMember({"fail", "warn"}))
+      ->each([&](const std::string& m) { run.splats_warn = m == "warn"; });
   runc->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole run "
                    "(default: --timeout + 120, or 3600)");
   runc->add_option("--com2-log", run.com2_log, "keep the raw COM2 capture (for `ktstr-vm decode`)");

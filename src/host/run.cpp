@@ -84,7 +84,11 @@ int run_command(const RunOptions& o) {
   Fd pidfd(int(syscall(SYS_pidfd_open, qemu, 0)));
 
   Fd com2_log = open_out(o.com2_log), console_log = open_out(o.console_log), sched_log = open_out(o.sched_log);
-  RunSession session({1, 2, sched_log.fd, o.verbose, console_log.fd});
+  SplatClassifier rules;
+  for (const auto& d : o.deny) rules.add_deny(d);
+  for (const auto& a : o.allow) rules.add_allow(a);
+  if (!o.splat_rules.empty()) rules.load_file(o.splat_rules);
+  RunSession session({1, 2, sched_log.fd, o.verbose, console_log.fd, &rules, o.splats_warn});
   wire::FrameDecoder decoder([&](const wire::Frame& f) { session.on_frame(f); });
 
   Fd c1, c2;

@@ -24,6 +24,9 @@ struct RunOptions {
   unsigned attach_timeout_ms = 0;    // KTSTR_ATTACH_TIMEOUT_MS, 0 = init's default
   std::vector<std::string> guest_keys;  // further KTSTR_* keys (e.g. KTSTR_DEBUG_FAULT=segv)
   bool keep_tmp = false;
+  std::vector<std::string> deny, allow;  // extra kernel-health rules (regex), --deny / --allow
+  std::string splat_rules;               // file of `deny REGEX` / `allow REGEX` lines
+  bool splats_warn = false;              // --splats=warn
 };
 
 // Runs the whole thing; returns the process exit code (payload's, or 124/125/126/127).

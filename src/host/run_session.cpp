@@ -109,6 +109,13 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
 // never reach COM1, so they are shown from their KMSG frames, in dmesg's format.
 void RunSession::kernel_record(const nlohmann::json& rec) {
   ++kmsg_records_;
+  if (auto r = kmsg_record_from_json(rec)) {
+    size_t before = splats_.splats().size();
+    splats_.feed(*r);
+    if (splats_.splats().size() > before)
+      write_fd(sinks_.err_fd, "ktstr-vm: kernel splat (" + splats_.splats().back().rule +
+                                  "): " + splats_.splats().back().first_line + "\n");
+  }
   uint64_t seq = rec.value("seq", uint64_t(0));
   if (kmsg_seen_ && seq > kmsg_next_seq_) kmsg_dropped_ += seq - kmsg_next_seq_;
   kmsg_seen_ = true;
@@ -124,6 +131,20 @@ void RunSession::kernel_record(const nlohmann::json& rec) {
 
 Verdict RunSession::verdict(const wire::DecodeStats& stats, const std::string& console_tail, bool watchdog_fired,
                             const std::string& watchdog_reason) const {
+  Verdict v = frames_verdict(stats, console_tail, watchdog_fired, watchdog_reason);
+  // A kernel that hit a bug fails the run even when the payload passed (unless --splats=warn).
+  // A crash or hang keeps its own reason: the splat is then in the report.
+  const auto& splats = splats_.splats();
+  if (!splats.empty() && !sinks_.splats_warn_only && !done_.is_null()) {
+    v.exit_code = 125;
+    v.reason = "kernel splat: " + splats.front().first_line;
+    if (splats.size() > 1) v.reason += " (and " + std::to_string(splats.size() - 1) + " more)";
+  }
+  return v;
+}
+
+Verdict RunSession::frames_verdict(const wire::DecodeStats& stats, const std::string& console_tail,
+                                   bool watchdog_fired, const std::string& watchdog_reason) const {
   Verdict v;
   if (!done_.is_null()) {
     const auto& code = done_["exit_code"];
@@ -187,6 +208,10 @@ nlohmann::json RunSession::report() const {
   r["malformed_control_frames"] = malformed_control_;
   r["last_phase"] = last_phase_;
   r["kernel_log"] = {{"records", kmsg_records_}, {"dropped", kmsg_dropped_}};
+  r["splats"] = nlohmann::json::array();
+  for (const auto& s : splats_.splats()) r["splats"].push_back(splat_json(s));
+  r["sched_ext_exits"] = nlohmann::json::array();
+  for (const auto& e : splats_.sched_exits()) r["sched_ext_exits"].push_back(sched_exit_json(e));
   r["stdout_tail"] = stdout_tail_;
   r["stderr_tail"] = stderr_tail_;
   return r;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ktstr/frame_decoder.hpp"
+#include "splat.hpp"
 
 namespace ktstr::host {
 
@@ -25,8 +26,13 @@ class RunSession {
     int sched_log_fd = -1;  // SLOG bytes, raw
     bool verbose = false;   // ILOG/SLOG/control frames to stderr with a prefix
     int console_log_fd = -1;  // kernel records the quiet console did not print go here too
+    const SplatClassifier* splat_rules = nullptr;  // kernel health rules; nullptr = built-in
+    bool splats_warn_only = false;                 // --splats=warn: report splats, keep the status
   };
-  explicit RunSession(Sinks sinks) : sinks_(sinks), t0_(std::chrono::steady_clock::now()) {}
+  explicit RunSession(Sinks sinks)
+      : sinks_(sinks),
+        t0_(std::chrono::steady_clock::now()),
+        splats_(sinks.splat_rules ? *sinks.splat_rules : builtin_rules_) {}
 
   void on_frame(const wire::Frame& f);
   // COM1 bytes: with --verbose shown on stderr as "con| " lines.
@@ -44,10 +50,13 @@ class RunSession {
  private:
   void control(const wire::Frame& f, const std::string& type);
   void kernel_record(const nlohmann::json& rec);
+  Verdict frames_verdict(const wire::DecodeStats& stats, const std::string& console_tail, bool watchdog_fired,
+                         const std::string& watchdog_reason) const;
   void prefixed(const char* prefix, std::string_view bytes, std::string& partial);
 
   double host_ms() const;
 
+  SplatClassifier builtin_rules_;  // used when Sinks names no rules; declared before splats_
   Sinks sinks_;
   std::chrono::steady_clock::time_point t0_;  // QEMU start: host wall times are relative to it
   nlohmann::json host_ms_ = nlohmann::json::object();  // first arrival of HELO, each phase, DONE
@@ -61,6 +70,7 @@ class RunSession {
   uint64_t malformed_control_ = 0;
   uint64_t kmsg_records_ = 0, kmsg_dropped_ = 0, kmsg_next_seq_ = 0;  // kernel records; seq gaps
   bool kmsg_seen_ = false;
+  SplatCollector splats_;
   std::string ilog_partial_, slog_partial_, console_partial_;
   std::string stdout_tail_, stderr_tail_;  // last 64 KiB of each, for reports
 };

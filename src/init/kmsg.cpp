@@ -39,6 +39,7 @@ KmsgForwarder::ReadResult KmsgForwarder::read_one() {
     if (auto rec = parse_kmsg_record(raw)) {
       com2_.send(wire::kKmsg, kmsg_record_json(*rec));
       ++records_;
+      track_sched_exit(*rec);
     } else if (malformed_++ == 0) {
       spdlog::warn("{}: unparsable record (further ones counted silently): {:.120}", kKmsgPath, raw);
     }
@@ -69,6 +70,15 @@ KmsgForwarder::ReadResult KmsgForwarder::read_one() {
   }
   stop();
   return ReadResult::closed;
+}
+
+void KmsgForwarder::track_sched_exit(const KmsgRecord& rec) {
+  if (auto e = parse_sched_ext_exit(rec)) {
+    last_exit_ = std::move(e);
+    awaiting_exit_message_ = last_exit_->error;  // only error exits are followed by a message
+  } else if (awaiting_exit_message_ && add_sched_ext_message(*last_exit_, rec)) {
+    awaiting_exit_message_ = false;
+  }
 }
 
 void KmsgForwarder::on_readable() {

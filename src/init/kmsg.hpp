@@ -13,6 +13,9 @@
 #include "com2.hpp"
 #include "event_loop.hpp"
 #include "fd.hpp"
+#include "ktstr/sched_ext_exit.hpp"
+
+#include <optional>
 
 namespace ktstr::init {
 
@@ -37,12 +40,15 @@ class KmsgForwarder {
   // Times the ring overwrote records before we read them (EPIPE); the lost count shows as a jump
   // in the records' seq.
   uint64_t overruns() const { return overruns_; }
+  // The last "sched_ext: BPF scheduler ... disabled (REASON)" seen, with its message if any.
+  const std::optional<SchedExitInfo>& last_sched_exit() const { return last_exit_; }
 
  private:
   enum class ReadResult { record, again, closed };
   // One read(): one record sent, or caught up (EAGAIN), or the fd closed after an error.
   ReadResult read_one();
   void on_readable();
+  void track_sched_exit(const KmsgRecord& rec);
 
   EventLoop& loop_;
   Com2& com2_;
@@ -50,6 +56,8 @@ class KmsgForwarder {
   uint64_t records_ = 0;
   uint64_t overruns_ = 0;
   uint64_t malformed_ = 0;
+  std::optional<SchedExitInfo> last_exit_;
+  bool awaiting_exit_message_ = false;
 };
 
 }  // namespace ktstr::init

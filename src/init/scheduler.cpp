@@ -85,6 +85,7 @@ void Scheduler::handle_exit(const ExitStatus& s) {
   std::string fields = "\"status\":{" + s.json_fields() + "},\"exit_code\":" +
                        std::to_string(s.exit_code()) + ",\"ms\":" + std::to_string(ms) +
                        ",\"kernel_state\":" + json_str(trimmed(st));
+  if (std::string k = kernel_exit_ ? kernel_exit_() : ""; !k.empty()) fields += ",\"kernel_exit\":" + k;
   if (state_ == State::stopped) {
     send_event("stopped", fields);
     return;

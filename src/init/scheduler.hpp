@@ -30,6 +30,9 @@ class Scheduler {
   bool wait_attached(uint32_t timeout_ms);
   // Called once if the scheduler dies after it attached (the run must end at once).
   void on_death(std::function<void()> f) { on_death_ = std::move(f); }
+  // Where SCHD died/stopped get the kernel's own exit reason: a JSON object text, or "" if the
+  // kernel said nothing (yet).
+  void kernel_exit_source(std::function<std::string()> f) { kernel_exit_ = std::move(f); }
   // SIGINT, a grace for its own exit report (longer while a dump is in progress), SIGKILL, reap.
   // Sends SCHD stopped (or nothing if it was already gone). Drains SLOG.
   void stop(uint32_t grace_ms);
@@ -56,6 +59,7 @@ class Scheduler {
   std::string ops_;
   std::unique_ptr<Pump> log_;
   std::function<void()> on_death_;
+  std::function<std::string()> kernel_exit_;
 };
 
 // sysfs paths of sched_ext.

@@ -32,6 +32,7 @@ constexpr uint64_t kDumpWaitMs = 3000;           // dump to reach COM1
 constexpr uint64_t kTraceDrainMs = 2000;         // trace_pipe after tracing_on=0
 constexpr uint64_t kReapLeftoversMs = 1000;
 constexpr uint64_t kKmsgDrainMs = 500;           // the kernel log's last records
+constexpr uint64_t kKmsgExitWaitMs = 20;         // records to read before reporting a scheduler exit
 
 uint64_t after_ms(uint64_t ms) { return boottime_ns() + ms * 1000000ull; }
 
@@ -74,6 +75,14 @@ RunResult run_test_path(const Config& config, Com2& com2, int com1_fd) {
   spdlog::debug("trace_pipe forwarding started");
 
   Scheduler sched(loop, reaper, com2);
+  sched.kernel_exit_source([&] {
+    // The kernel logs the disable before the process exits: read what is pending. Only once
+    // attached: before that, boot records may still queue and would delay SCHD died.
+    if (sched.state() == Scheduler::State::attached || sched.state() == Scheduler::State::stopped)
+      kmsg.drain(after_ms(kKmsgExitWaitMs));
+    const auto& e = kmsg.last_sched_exit();
+    return e ? sched_exit_json_text(*e) : std::string();
+  });
   bool have_sched = ::access(initramfs::kScheduler, F_OK) == 0;
   bool ok = true;
   if (have_sched) {
