@@ -118,6 +118,8 @@ int main(int argc, char** argv) {
   runc->add_flag("--keep-tmp", run.keep_tmp, "keep the temp dir (initramfs, sockets)")->group("");
   runc->add_option("--guest-key", run.guest_keys, "extra KTSTR_* cmdline key (tests)")->group("")->allow_extra_args(false);
   runc->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "pack without /.ktstr_init_ok (tests)")->group("");
+  runc->add_flag("--omit-args", run.pack.omit_args, "pack without /args (tests)")->group("");
+  runc->add_flag("--no-com2", run.no_com2, "boot without COM2 (tests)")->group("");
   runc->add_option("program", run.pack.payload, "payload program and its arguments (after --)")->required();
 
   auto* shell = app.add_subcommand("shell", "an interactive shell in the VM (Ctrl-A X quits), or one command with --exec");

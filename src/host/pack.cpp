@@ -221,7 +221,7 @@ void pack_initramfs(const PackSpec& s, const std::string& out) {
     add_host_file(l, "/scheduler", s.scheduler, 0755);
     add_content(l, "/sched_args", joined_lines(s.sched_args));
   }
-  if (!s.payload.empty()) {
+  if (!s.payload.empty() && !s.omit_args) {
     std::vector<std::string> argv = guest_argv(s.payload);
     if (argv[0] != s.payload[0]) add_host_file(l, argv[0], s.payload[0]);
     add_content(l, "/args", joined_lines(argv));

@@ -21,6 +21,7 @@ struct PackSpec {
   std::string kernel_release;           // names /boot/config-RELEASE
   std::string busybox = "/bin/busybox"; // empty = no busybox
   bool omit_ok_sentinel = false;        // test hook: a "truncated" initramfs
+  bool omit_args = false;               // test hook: no /args (init must say so)
   Compression compression = Compression::zstd;
 };
 

@@ -91,7 +91,7 @@ std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel
   a.insert(a.end(), {"-smp", std::to_string(vm.smp), "-m", std::to_string(vm.memory_mb), "-kernel", kernel.path,
                      "-initrd", initrd, "-append", cmdline});
   a.insert(a.end(), {"-chardev", "socket,id=com1,path=" + s.com1, "-serial", "chardev:com1"});
-  a.insert(a.end(), {"-chardev", "socket,id=com2,path=" + s.com2, "-serial", "chardev:com2"});
+  if (!s.no_com2) a.insert(a.end(), {"-chardev", "socket,id=com2,path=" + s.com2, "-serial", "chardev:com2"});
   a.insert(a.end(), {"-device", "virtio-serial-pci"});
   if (s.hvc.empty()) a.insert(a.end(), {"-chardev", "null,id=hvc"});
   else a.insert(a.end(), {"-chardev", "socket,id=hvc,path=" + s.hvc});

@@ -20,6 +20,7 @@ struct VmOptions {
 struct QemuSockets {
   std::string com1, com2;  // unix socket paths QEMU connects to as a client
   std::string hvc;         // unix socket for hvc0, empty = null backend
+  bool no_com2 = false;    // test hook: a VM without a second serial port
 };
 
 // "tcg" or "kvm". auto: kvm only if /dev/kvm is usable AND a timed probe boot of this kernel

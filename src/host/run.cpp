@@ -58,7 +58,7 @@ int run_command(const RunOptions& o) {
   keys.insert(keys.end(), o.guest_keys.begin(), o.guest_keys.end());
   std::string accel_why;
   std::string accel = choose_accel(o.vm.accel, kernel, accel_why);
-  QemuSockets socks{tmp.path + "/com1.sock", tmp.path + "/com2.sock", ""};
+  QemuSockets socks{tmp.path + "/com1.sock", tmp.path + "/com2.sock", "", o.no_com2};
   Fd l1 = listen_unix(socks.com1), l2 = listen_unix(socks.com2);
   auto argv = qemu_argv(o.vm, accel, kernel, initrd, kernel_cmdline(o.vm, keys), socks);
   if (o.verbose) {
@@ -201,7 +201,8 @@ int run_command(const RunOptions& o) {
     r["wall_s"] = wall;
     r["com2"] = {{"bytes", s.bytes_in}, {"frames", s.frames}, {"corrupt", s.corrupt}, {"lost", s.lost},
                  {"seq_backwards", s.seq_backwards}, {"truncated_bytes", s.truncated_bytes},
-                 {"garbage_bytes", s.garbage_bytes}, {"unknown_types", s.unknown_types}};
+                 {"garbage_bytes", s.garbage_bytes}, {"unknown_types", s.unknown_types},
+                 {"value_bytes", s.value_bytes}};
     r["accel"] = accel;
     r["kernel"] = kernel.release;
     r["payload"] = o.pack.payload;

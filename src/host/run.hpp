@@ -24,6 +24,7 @@ struct RunOptions {
   unsigned attach_timeout_ms = 0;    // KTSTR_ATTACH_TIMEOUT_MS, 0 = init's default
   std::vector<std::string> guest_keys;  // further KTSTR_* keys (e.g. KTSTR_DEBUG_FAULT=segv)
   bool keep_tmp = false;
+  bool no_com2 = false;  // test hook: boot without COM2
   std::vector<std::string> deny, allow;  // extra kernel-health rules (regex), --deny / --allow
   std::string splat_rules;               // file of `deny REGEX` / `allow REGEX` lines
   bool splats_warn = false;              // --splats=warn

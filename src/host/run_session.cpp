@@ -182,7 +182,7 @@ Verdict RunSession::frames_verdict(const wire::DecodeStats& stats, const std::st
   } else if (watchdog_fired) {
     v.reason = watchdog_reason;
   } else if (!helo_seen_) {
-    v.reason = "the guest never reached init (no HELO on COM2)";
+    v.reason = "no HELO on COM2: the guest never reached init, or init could not use COM2 (see the console)";
   } else {
     v.reason = "stream truncated: no DONE frame (last phase: " + last_phase_ + "; " + stats.summary() + ")";
   }

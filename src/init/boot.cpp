@@ -17,8 +17,11 @@ Consoles open_consoles(Com2& com2) {
   Consoles c;
   c.com1 = ::open("/dev/ttyS0", O_WRONLY | O_NOCTTY | O_CLOEXEC);
   crash::set_com1_fd(c.com1);
-  if (!com2.open("/dev/ttyS1", c.com2_error))
-    console_note("COM2 unavailable (" + c.com2_error + "): no frames will reach the host; continuing");
+  if (!com2.open("/dev/ttyS1", c.com2_error)) {
+    console_note("COM2 unavailable (" + c.com2_error + "): no frames will reach the host; continuing, "
+                 "payload output goes to this console");
+    com2.set_fallback_fd(c.com1);
+  }
   return c;
 }
 
@@ -48,7 +51,8 @@ void send_done(Com2& com2, const RunResult& r, uint64_t init_start_ms) {
   auto ms = [](const char* k, uint64_t v) { return std::string(",\"") + k + "\":" + std::to_string(v); };
   std::string timings = "\"init_start\":" + std::to_string(init_start_ms) + ms("attached", r.attached_ms) +
                         ms("payload_start", r.payload_start_ms) + ms("payload_exit", r.payload_exit_ms) +
-                        ms("teardown", r.teardown_ms) + ms("done", boottime_ns() / 1000000);
+                        ms("teardown", r.teardown_ms) + ms("kmsg_drain", r.kmsg_drain_ms) +
+                        ms("done", boottime_ns() / 1000000);
   std::string v = "{\"exit_code\":" + std::to_string(r.exit_code) + ",\"frames\":" +
                   std::to_string(com2.frames_sent()) + ",\"bytes\":{" + bytes + "},\"timings_ms\":{" +
                   timings + "}";

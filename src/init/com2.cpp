@@ -42,6 +42,8 @@ void Com2::send(wire::Tag type, std::string_view value) {
 }
 
 void Com2::send_stream(wire::Tag type, std::string_view bytes) {
+  if (!fd_.valid() && fallback_fd_ >= 0 && (type == wire::kSout || type == wire::kSerr))
+    write_all(fallback_fd_, bytes.data(), bytes.size());
   while (!bytes.empty()) {
     size_t n = std::min(bytes.size(), wire::kStreamChunk);
     send(type, bytes.substr(0, n));

@@ -27,6 +27,9 @@ class Com2 {
   // Sends raw stream bytes as as many frames as needed (<= kStreamChunk each).
   void send_stream(wire::Tag type, std::string_view bytes);
 
+  // Where payload output goes while COM2 is closed (COM1): degraded, but not silently lost.
+  void set_fallback_fd(int fd) { fallback_fd_ = fd; }
+
   uint32_t frames_sent() const;
   const std::map<std::string, uint64_t>& value_bytes() const { return bytes_; }
   // Waits until the UART has sent everything written so far.
@@ -37,6 +40,7 @@ class Com2 {
  private:
   UniqueFd fd_;
   std::map<std::string, uint64_t> bytes_;
+  int fallback_fd_ = -1;
 };
 
 }  // namespace ktstr::init

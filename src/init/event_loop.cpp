@@ -11,8 +11,8 @@ bool EventLoop::open() {
   return epfd_.valid();
 }
 
-void EventLoop::add(int fd, uint32_t events, Handler handler) {
-  handlers_[fd] = std::make_shared<Handler>(std::move(handler));
+void EventLoop::add(int fd, uint32_t events, Handler handler, Priority priority) {
+  handlers_[fd] = Entry{std::make_shared<Handler>(std::move(handler)), priority};
   epoll_event ev{};
   ev.events = events;
   ev.data.fd = fd;
@@ -39,11 +39,14 @@ bool EventLoop::run_until(const std::function<bool()>& done, uint64_t deadline_n
       spdlog::error("{}", errno_message("epoll_wait", errno));
       return false;
     }
-    for (int i = 0; i < n; ++i) {
-      auto it = handlers_.find(events[i].data.fd);
-      if (it == handlers_.end()) continue;  // removed by an earlier handler in this batch
-      auto handler = it->second;           // keep alive while it runs (it may remove itself)
-      (*handler)(events[i].events);
+    for (Priority pass : {Priority::urgent, Priority::normal}) {
+      for (int i = 0; i < n; ++i) {
+        auto it = handlers_.find(events[i].data.fd);
+        if (it == handlers_.end()) continue;  // removed by an earlier handler in this batch
+        if (it->second.priority != pass) continue;
+        auto handler = it->second.handler;   // keep alive while it runs (it may remove itself)
+        (*handler)(events[i].events);
+      }
     }
   }
   return true;

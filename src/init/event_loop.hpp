@@ -19,8 +19,11 @@ class EventLoop {
 
   // Creates the epoll instance; returns false (with errno) if it cannot.
   bool open();
+  // Urgent handlers run first among the fds ready at once (the reaper: a death must not wait
+  // behind bulk output).
+  enum class Priority { urgent, normal };
   // Watches fd (not owned) for events; the handler is called once per readiness.
-  void add(int fd, uint32_t events, Handler handler);
+  void add(int fd, uint32_t events, Handler handler, Priority priority = Priority::normal);
   void remove(int fd);
   // Dispatches events until done() returns true or deadline_ns (CLOCK_BOOTTIME) passes.
   // Returns true if done() became true.
@@ -28,7 +31,11 @@ class EventLoop {
 
  private:
   UniqueFd epfd_;
-  std::unordered_map<int, std::shared_ptr<Handler>> handlers_;
+  struct Entry {
+    std::shared_ptr<Handler> handler;
+    Priority priority;
+  };
+  std::unordered_map<int, Entry> handlers_;
 };
 
 // A timerfd on CLOCK_BOOTTIME. One-shot or periodic; owned fd.

@@ -31,7 +31,8 @@ class KmsgForwarder {
   bool start(std::string& error);
   // Sends every record available now, until EAGAIN or deadline_ns (CLOCK_BOOTTIME), for teardown.
   // Stays registered: records logged later are still sent while the loop runs.
-  void drain(uint64_t deadline_ns);
+  // Returns true if it caught up (EAGAIN), false if the deadline came first (records pending).
+  bool drain(uint64_t deadline_ns);
   // Unregisters from the loop and closes the fd. Idempotent.
   void stop();
 

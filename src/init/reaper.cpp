@@ -45,7 +45,7 @@ bool Reaper::start(EventLoop& loop) {
       if (si.ssi_signo != SIGCHLD) spdlog::info("ignoring signal {} sent to init", si.ssi_signo);
     }
     reap();
-  });
+  }, EventLoop::Priority::urgent);
   return true;
 }
 

@@ -12,6 +12,7 @@ struct RunResult {
   std::string reason;  // set for infrastructure failures (exit 124/125)
   // CLOCK_BOOTTIME ms of the milestones, for DONE's timings_ms (0 = not reached).
   uint64_t attached_ms = 0, payload_start_ms = 0, payload_exit_ms = 0, teardown_ms = 0;
+  uint64_t kmsg_drain_ms = 0;  // time spent at the end sending kernel records still queued
 };
 
 RunResult run_test_path(const Config& config, Com2& com2, int com1_fd);

@@ -200,3 +200,25 @@ TEST(VmTestPath, GarbageCmdlineValuesWarnAndUseDefaults) {
   EXPECT_NE(ilog.find("KTSTR_HEARTBEAT_MS=soon"), std::string::npos) << ilog;
   EXPECT_NE(ilog.find("KTSTR_TOPO=1,x"), std::string::npos) << ilog;
 }
+
+// No /args in the initramfs: FATL names it, and the run fails without starting anything.
+TEST(VmTestPath, MissingArgsIsFatal) {
+  auto r = run_vm({"--omit-args", "--", "echo", "must not run"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  auto fatal = r.of("FATL");
+  ASSERT_EQ(fatal.size(), 1u) << r.describe();
+  EXPECT_NE(fatal[0]->json["error"].get<std::string>().find("/args"), std::string::npos);
+  EXPECT_EQ(r.event("PHAS", "payload_started"), nullptr);
+  EXPECT_EQ(r.out, "");
+}
+
+// Without COM2 init keeps going, says so on COM1 and puts the payload's output there; the host
+// reports that no frame came (125), and the VM still ends on its own.
+TEST(VmTestPath, MissingCom2IsReportedOnCom1) {
+  auto r = run_vm({"--no-com2", "--", "sh", "-c", "echo output-without-com2"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.console.find("COM2 unavailable"), std::string::npos) << r.console;
+  EXPECT_NE(r.console.find("output-without-com2"), std::string::npos) << r.console;
+  EXPECT_NE(r.console.find("reboot: Restarting system"), std::string::npos) << r.console;
+  EXPECT_NE(r.err.find("no HELO on COM2"), std::string::npos) << r.err;
+}
