@@ -34,6 +34,8 @@ class RunSession {
         t0_(std::chrono::steady_clock::now()),
         splats_(sinks.splat_rules ? *sinks.splat_rules : builtin_rules_) {}
 
+  // QEMU has just started: host wall times in the report count from here.
+  void mark_qemu_start() { t0_ = std::chrono::steady_clock::now(); }
   void on_frame(const wire::Frame& f);
   // COM1 bytes: with --verbose shown on stderr as "con| " lines.
   void on_console(std::string_view bytes);
