@@ -25,9 +25,11 @@ constexpr const char* kFooter = R"(
 EXIT STATUS (run, shell --exec)
   The payload's own exit code; 128+N if a signal killed it.
   124  the payload timed out (--timeout)
-  125  the run failed around the payload: scheduler died or never attached, the VM crashed or
-       hung, init hit a fatal error, or the COM2 stream was damaged or truncated
+  125  the run failed around the payload: scheduler died or never attached, the kernel splatted
+       (BUG, WARNING, Oops, stall, sched_ext error exit...), the VM crashed or hung, init hit a
+       fatal error, or the COM2 stream was damaged or truncated
   126  the payload is not executable;  127  the payload was not found
+  130  interrupted (Ctrl-C)
 
 ENVIRONMENT
   KTSTR_KERNEL  kernel image when --kernel is not given
@@ -65,7 +67,8 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
   c->add_option("--append", o.vm.append, "extra kernel cmdline word (repeatable)")->allow_extra_args(false);
   c->add_option("--guest-log", o.guest_log_level, "init's log level: trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-  c->add_option("--attach-timeout-ms", o.attach_timeout_ms, "how long init waits for the scheduler to attach");
+  c->add_option("--attach-timeout-ms", o.attach_timeout_ms, "how long init waits for the scheduler to attach "
+                "(default 30000)");
   c->add_option("--silence", o.silence_s, "host watchdog: seconds without any frame before the VM counts as hung")
       ->capture_default_str();
 }

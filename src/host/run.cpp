@@ -46,6 +46,7 @@ class HostRun {
   std::vector<std::string> guest_keys() const;
   void on_serial(int index, std::string_view data);
   void check_watchdog();
+  void on_interrupt(int signo);
 
   const RunOptions& o_;
   Clock::time_point t_start_ = Clock::now();
@@ -61,7 +62,7 @@ class HostRun {
   Fd sigfd_, qemu_err_, pidfd_;
   sigset_t old_mask_{};
   pid_t qemu_ = -1;
-  bool qemu_exited_ = false, interrupted_ = false, watchdog_ = false;
+  bool qemu_exited_ = false, interrupted_ = false, watchdog_ = false, stop_sent_ = false;
   std::string watchdog_reason_, console_tail_, qemu_stderr_;
   Clock::time_point last_frame_ = Clock::now(), hard_deadline_;
   uint64_t frames_seen_ = 0;
@@ -161,6 +162,24 @@ void HostRun::check_watchdog() {
   kill(qemu_, SIGKILL);
 }
 
+// First Ctrl-C: STOP on COM2, so the guest ends the payload and tears down as usual (the
+// scheduler's exit report and any dump still arrive). Second, or without COM2: kill QEMU.
+void HostRun::on_interrupt(int signo) {
+  if (interrupted_ || qemu_exited_) return;
+  if (!stop_sent_ && conn_[1].fd >= 0 && session_.helo_seen()) {
+    uint8_t frame[wire::max_encoded_size(2)];
+    size_t n = wire::encode_frame(frame, sizeof frame, wire::kStop, 0, 0, "{}", 2);
+    if (::write(conn_[1].fd, frame, n) == ssize_t(n)) {
+      stop_sent_ = true;
+      std::cerr << "ktstr-vm: interrupted (signal " << signo << "): asking the guest to stop; again to kill\n";
+      return;
+    }
+  }
+  interrupted_ = true;
+  std::cerr << "ktstr-vm: interrupted (signal " << signo << "), killing the VM\n";
+  kill(qemu_, SIGKILL);
+}
+
 // Until QEMU has exited and both sockets reached EOF.
 void HostRun::pump() {
   char buf[65536];
@@ -173,11 +192,7 @@ void HostRun::pump() {
     if (qemu_exited_ && rc == 0) break;  // the sockets close with QEMU; don't wait forever
     if (p[0].revents) {
       signalfd_siginfo si;
-      if (::read(sigfd_.fd, &si, sizeof si) > 0 && !interrupted_) {
-        interrupted_ = true;
-        std::cerr << "ktstr-vm: interrupted (signal " << si.ssi_signo << "), stopping the VM\n";
-        kill(qemu_, SIGKILL);
-      }
+      if (::read(sigfd_.fd, &si, sizeof si) > 0) on_interrupt(int(si.ssi_signo));
     }
     if (p[1].revents) {
       waitpid(qemu_, nullptr, 0);

@@ -8,6 +8,7 @@
 #include "crash.hpp"
 #include "event_loop.hpp"
 #include "exit_frame.hpp"
+#include "host_control.hpp"
 #include "ktstr/json_str.hpp"
 #include "ktstr/initramfs.hpp"
 #include "kmsg.hpp"
@@ -68,6 +69,8 @@ class TestRun {
   TraceForwarder trace_;
   Scheduler sched_;
   Payload payload_;
+  HostControl control_;         // STOP from the host (its Ctrl-C): end the run gracefully
+  bool stop_requested_ = false;
 };
 
 bool TestRun::set_up() {
@@ -83,6 +86,11 @@ bool TestRun::set_up() {
     heartbeat_.create(loop_, [this] { com2_.send(wire::kBeat, "{}"); });
     heartbeat_.arm_in_ms(config_.heartbeat_ms, config_.heartbeat_ms);
   }
+  if (std::string err; !control_.start(loop_, "/dev/ttyS1", {nullptr, [this] {
+        spdlog::warn("the host asked to stop (STOP): ending the run");
+        stop_requested_ = true;
+      }}, err))
+    spdlog::debug("host control frames unavailable: {}", err);
   spdlog::debug("test path: event loop ready");
   // Scheduler set-up, then tracing: the dump of a scheduler that dies at once is still caught.
   report_errors(run_sysfs_script(initramfs::kSchedEnable));
@@ -138,10 +146,10 @@ void TestRun::run_payload() {
     timeout.create(loop_, [&] { timed_out = true; });
     timeout.arm_in_ms(uint64_t(config_.timeout_s) * 1000);
   }
-  loop_.run_until([&] { return payload_.exited() || sched_died || timed_out; });
+  loop_.run_until([&] { return payload_.exited() || sched_died || timed_out || stop_requested_; });
   if (!payload_.exited()) {
     if (sched_died) spdlog::error("scheduler died while the payload ran: stopping the payload");
-    else spdlog::error("payload timed out after {} s: stopping it", config_.timeout_s);
+    else if (timed_out) spdlog::error("payload timed out after {} s: stopping it", config_.timeout_s);
     payload_.terminate(kPayloadTermGraceMs, timed_out && !sched_died);
   }
   sched_.on_death(nullptr);
@@ -157,6 +165,9 @@ void TestRun::finish_payload(bool sched_died) {
   if (sched_died) {
     result_.exit_code = 125;
     result_.reason = "scheduler died during the test";
+  } else if (stop_requested_) {
+    result_.exit_code = 130;
+    result_.reason = "stopped by the host (interrupted)";
   } else if (payload_.timed_out()) {
     result_.exit_code = 124;
     result_.reason = "payload timed out after " + std::to_string(config_.timeout_s) + " s";

@@ -112,3 +112,40 @@ TEST(VmRunner, FourRunsInParallel) {
     EXPECT_EQ(results[size_t(i)].out, "run" + std::to_string(i) + "\n");
   }
 }
+
+// Ctrl-C on the host: STOP goes to the guest, which ends the payload and tears down as usual
+// (scheduler stopped cleanly, DONE sent); ktstr-vm exits 130.
+TEST(VmRunner, CtrlCStopsTheGuestGracefully) {
+  std::string json = ktstr::vmtest::temp_file("stop.json", "", 0644);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(p[1], 1);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    execl(KTSTR_VM_BIN, KTSTR_VM_BIN, "run", "--json", json.c_str(), "--scheduler", "scx_simple", "--", "sh", "-c",
+          "echo ready; sleep 100", nullptr);
+    _exit(127);
+  }
+  close(p[1]);
+  std::string out;
+  char c[256];
+  for (ssize_t n; out.find("ready\n") == std::string::npos && (n = read(p[0], c, sizeof c)) > 0;) out.append(c, size_t(n));
+  ASSERT_NE(out.find("ready\n"), std::string::npos);
+  kill(pid, SIGINT);
+  int status;
+  waitpid(pid, &status, 0);
+  close(p[0]);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  std::ifstream f(json);
+  auto r = nlohmann::json::parse(f, nullptr, false);
+  ASSERT_TRUE(r.is_object());
+  EXPECT_EQ(r["reason"], "stopped by the host (interrupted)");
+  EXPECT_EQ(r["exit"]["signal"], 15);
+  EXPECT_FALSE(r["done"].is_null());
+  bool stopped = false;
+  for (const auto& e : r["scheduler_events"]) stopped |= e.value("event", "") == "stopped";
+  EXPECT_TRUE(stopped);
+}
