@@ -38,7 +38,72 @@ void Com2::send(wire::Tag type, std::string_view value) {
   uint32_t seq = crash::next_seq();
   size_t n = wire::encode_frame(buf, sizeof buf, type, seq, boottime_ns(), value.data(), value.size());
   bytes_[std::string(type.view())] += value.size();
-  if (fd_.valid() && n) write_all(fd_.get(), buf, n);
+  if (fd_.valid() && n) write_frame(buf, n);
+}
+
+namespace {
+constexpr size_t kHighWater = 128 * 1024;  // throttle bulk producers above this many queued bytes
+constexpr size_t kLowWater = 32 * 1024;    // ... and resume below this
+}  // namespace
+
+void Com2::write_frame(const uint8_t* p, size_t n) {
+  if (!loop_) {
+    write_all(fd_.get(), p, n);
+    return;
+  }
+  size_t done = 0;
+  if (queue_head_ == queue_.size()) {  // nothing queued: try to write straight through
+    ssize_t w = ::write(fd_.get(), p, n);
+    if (w > 0) done = size_t(w);
+  }
+  if (done == n) return;
+  queue_.append(reinterpret_cast<const char*>(p) + done, n - done);
+  loop_->modify(fd_.get(), EPOLLOUT);
+  if (queue_.size() - queue_head_ > kHighWater) loop_->set_throttled(true);
+}
+
+void Com2::on_writable() {
+  while (queue_head_ < queue_.size()) {
+    ssize_t w = ::write(fd_.get(), queue_.data() + queue_head_, queue_.size() - queue_head_);
+    if (w > 0) {
+      queue_head_ += size_t(w);
+    } else if (w < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // EAGAIN: the loop calls again when there is room; other errors: same, and logged once
+    }
+  }
+  size_t left = queue_.size() - queue_head_;
+  if (left == 0) {
+    queue_.clear();
+    queue_head_ = 0;
+    loop_->modify(fd_.get(), 0);
+  } else if (queue_head_ > kLowWater) {
+    queue_.erase(0, queue_head_);  // keep the buffer from growing without bound
+    queue_head_ = 0;
+  }
+  if (left < kLowWater) loop_->set_throttled(false);
+}
+
+void Com2::flush() {
+  if (queue_head_ < queue_.size()) write_all(fd_.get(), queue_.data() + queue_head_, queue_.size() - queue_head_);
+  queue_.clear();
+  queue_head_ = 0;
+}
+
+void Com2::attach(EventLoop& loop) {
+  if (!fd_.valid() || loop_) return;
+  fcntl(fd_.get(), F_SETFL, fcntl(fd_.get(), F_GETFL) | O_NONBLOCK);
+  loop_ = &loop;
+  loop.add(fd_.get(), 0, [this](uint32_t) { on_writable(); });
+}
+
+void Com2::detach() {
+  if (!loop_) return;
+  flush();
+  loop_->set_throttled(false);
+  loop_->remove(fd_.get());
+  loop_ = nullptr;
 }
 
 void Com2::send_stream(wire::Tag type, std::string_view bytes) {
@@ -52,7 +117,9 @@ void Com2::send_stream(wire::Tag type, std::string_view bytes) {
 }
 
 void Com2::drain() {
-  if (fd_.valid()) tcdrain(fd_.get());
+  if (!fd_.valid()) return;
+  flush();
+  tcdrain(fd_.get());
 }
 
 }  // namespace ktstr::init

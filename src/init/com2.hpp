@@ -1,6 +1,11 @@
 // COM2 (/dev/ttyS1): the frame channel to the host. Owns the fd, the frame sequence and the
-// per-type byte counts that DONE reports. Single-threaded: a frame is written whole before the
-// next starts, so two frames never interleave.
+// per-type byte counts that DONE reports. Single-threaded: frames are written whole and in order,
+// so two frames never interleave.
+//
+// Two modes. Without an event loop (boot, DONE, reboot) send() writes through, blocking. While
+// attached to the loop (the test path) it never blocks: frames queue, the loop writes them when
+// the UART has room, and bulk producers are throttled while the queue is above a high-water mark,
+// so the reaper and the timers stay responsive however much output is flowing.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "event_loop.hpp"
 #include "fd.hpp"
 #include "ktstr/wire.hpp"
 
@@ -30,17 +36,28 @@ class Com2 {
   // Where payload output goes while COM2 is closed (COM1): degraded, but not silently lost.
   void set_fallback_fd(int fd) { fallback_fd_ = fd; }
 
+  // Enters queued mode on `loop` (non-blocking writes); detach() flushes and leaves it.
+  void attach(EventLoop& loop);
+  void detach();
+
   uint32_t frames_sent() const;
   const std::map<std::string, uint64_t>& value_bytes() const { return bytes_; }
-  // Waits until the UART has sent everything written so far.
+  // Writes everything queued (blocking), then waits until the UART has sent it.
   void drain();
   // Reads host->guest bytes (RSIZ/STOP), if any; the fd is non-blocking for reads via poll only.
   int read_fd() const { return fd_.get(); }
 
  private:
+  void write_frame(const uint8_t* p, size_t n);
+  void on_writable();
+  void flush();  // blocking: until the queue is empty
+
   UniqueFd fd_;
   std::map<std::string, uint64_t> bytes_;
   int fallback_fd_ = -1;
+  EventLoop* loop_ = nullptr;  // set while attached
+  std::string queue_;          // encoded bytes not yet written, from queue_head_
+  size_t queue_head_ = 0;
 };
 
 }  // namespace ktstr::init

@@ -1,5 +1,6 @@
 #include "crash.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/reboot.h>
 #include <termios.h>
@@ -54,6 +55,10 @@ void raw_write(int fd, const void* p, size_t n) {
       n -= size_t(w);
     } else if (w < 0 && errno == EINTR) {
       continue;
+    } else if (w < 0 && errno == EAGAIN) {
+      // COM2 is non-blocking while the event loop runs: wait for room (poll is signal-safe).
+      pollfd pfd{fd, POLLOUT, 0};
+      if (::poll(&pfd, 1, 1000) <= 0) return;
     } else {
       return;
     }

@@ -12,9 +12,9 @@ bool EventLoop::open() {
 }
 
 void EventLoop::add(int fd, uint32_t events, Handler handler, Priority priority) {
-  handlers_[fd] = Entry{std::make_shared<Handler>(std::move(handler)), priority};
+  handlers_[fd] = Entry{std::make_shared<Handler>(std::move(handler)), priority, events};
   epoll_event ev{};
-  ev.events = events;
+  ev.events = throttled_ && priority == Priority::bulk ? 0 : events;
   ev.data.fd = fd;
   if (epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
     spdlog::error("{}", errno_message("epoll_ctl ADD fd " + std::to_string(fd), errno));
@@ -22,6 +22,28 @@ void EventLoop::add(int fd, uint32_t events, Handler handler, Priority priority)
 
 void EventLoop::remove(int fd) {
   if (handlers_.erase(fd)) epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void EventLoop::apply(int fd, const Entry& e) {
+  epoll_event ev{};
+  ev.events = throttled_ && e.priority == Priority::bulk ? 0 : e.events;
+  ev.data.fd = fd;
+  if (epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, fd, &ev) != 0)
+    spdlog::error("{}", errno_message("epoll_ctl MOD fd " + std::to_string(fd), errno));
+}
+
+void EventLoop::modify(int fd, uint32_t events) {
+  auto it = handlers_.find(fd);
+  if (it == handlers_.end() || it->second.events == events) return;
+  it->second.events = events;
+  apply(fd, it->second);
+}
+
+void EventLoop::set_throttled(bool throttled) {
+  if (throttled == throttled_) return;
+  throttled_ = throttled;
+  for (const auto& [fd, e] : handlers_)
+    if (e.priority == Priority::bulk) apply(fd, e);
 }
 
 bool EventLoop::run_until(const std::function<bool()>& done, uint64_t deadline_ns) {
@@ -39,7 +61,7 @@ bool EventLoop::run_until(const std::function<bool()>& done, uint64_t deadline_n
       spdlog::error("{}", errno_message("epoll_wait", errno));
       return false;
     }
-    for (Priority pass : {Priority::urgent, Priority::normal}) {
+    for (Priority pass : {Priority::urgent, Priority::normal, Priority::bulk}) {
       for (int i = 0; i < n; ++i) {
         auto it = handlers_.find(events[i].data.fd);
         if (it == handlers_.end()) continue;  // removed by an earlier handler in this batch

@@ -19,12 +19,18 @@ class EventLoop {
 
   // Creates the epoll instance; returns false (with errno) if it cannot.
   bool open();
-  // Urgent handlers run first among the fds ready at once (the reaper: a death must not wait
-  // behind bulk output).
-  enum class Priority { urgent, normal };
+  // Among the fds ready at once, urgent handlers run first (the reaper: a death must not wait
+  // behind output), bulk ones last. Bulk fds (output producers) can also be throttled while the
+  // COM2 queue is full; urgent and normal ones (timers, the reaper) never are.
+  enum class Priority { urgent, normal, bulk };
   // Watches fd (not owned) for events; the handler is called once per readiness.
   void add(int fd, uint32_t events, Handler handler, Priority priority = Priority::normal);
   void remove(int fd);
+  // Changes the events watched on a registered fd (0: none for now).
+  void modify(int fd, uint32_t events);
+  // Stops (true) or resumes (false) watching every bulk fd.
+  void set_throttled(bool throttled);
+  bool throttled() const { return throttled_; }
   // Dispatches events until done() returns true or deadline_ns (CLOCK_BOOTTIME) passes.
   // Returns true if done() became true.
   bool run_until(const std::function<bool()>& done, uint64_t deadline_ns = UINT64_MAX);
@@ -34,8 +40,12 @@ class EventLoop {
   struct Entry {
     std::shared_ptr<Handler> handler;
     Priority priority;
+    uint32_t events;
   };
+  void apply(int fd, const Entry& e);  // EPOLL_CTL_MOD with the events in force now
+
   std::unordered_map<int, Entry> handlers_;
+  bool throttled_ = false;
 };
 
 // A timerfd on CLOCK_BOOTTIME. One-shot or periodic; owned fd.

@@ -29,7 +29,7 @@ bool KmsgForwarder::start(std::string& error) {
     error = errno_message(std::string("open ") + kKmsgPath, errno);
     return false;
   }
-  loop_.add(fd_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
+  loop_.add(fd_.get(), EPOLLIN, [this](uint32_t) { on_readable(); }, EventLoop::Priority::bulk);
   return true;
 }
 

@@ -6,7 +6,8 @@ namespace ktstr::init {
 
 Pump::Pump(EventLoop& loop, Com2& com2, wire::Tag tag, UniqueFd read_end)
     : loop_(loop), com2_(com2), tag_(tag), fd_(std::move(read_end)) {
-  if (fd_.valid()) loop_.add(fd_.get(), EPOLLIN, [this](uint32_t) { read_once(); });
+  if (fd_.valid())
+    loop_.add(fd_.get(), EPOLLIN, [this](uint32_t) { read_once(); }, EventLoop::Priority::bulk);
 }
 
 Pump::~Pump() { close(); }

@@ -48,6 +48,7 @@ class TestRun {
   TestRun(const Config& config, Com2& com2, int com1_fd)
       : config_(config), com2_(com2), kmsg_(loop_, com2), trace_(loop_, com2, com1_fd),
         sched_(loop_, reaper_, com2), payload_(loop_, reaper_, com2) {}
+  ~TestRun() { com2_.detach(); }  // queued frames go out before DONE (sent after the run)
 
   bool set_up();           // §6.4-6.5: loop, reaper, kernel log, heartbeat, sched_enable, tracing
   bool start_scheduler();  // §6.6: true if there is none, or it is attached
@@ -79,6 +80,7 @@ bool TestRun::set_up() {
     com2_.send(wire::kFatl, "{\"error\":" + json_str(result_.reason) + "}");
     return false;
   }
+  com2_.attach(loop_);  // from here on frames queue: the loop never blocks on the UART
   // The kernel log, from the first record of the boot, as KMSG frames: the host judges kernel
   // health from it. Best effort: without it the run goes on, and says so.
   if (std::string err; !kmsg_.start(err)) spdlog::warn("kernel log forwarding: {}", err);

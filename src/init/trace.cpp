@@ -41,7 +41,7 @@ bool TraceForwarder::start(std::string& error) {
       com2_.send(wire::kDump, "{\"event\":\"complete\"}");
     }
   });
-  loop_.add(pipe_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
+  loop_.add(pipe_.get(), EPOLLIN, [this](uint32_t) { on_readable(); }, EventLoop::Priority::bulk);
   return error.empty();
 }
 
