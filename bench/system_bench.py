@@ -96,7 +96,7 @@ def bench_scheduler_runs(results):
             attach.append(ms(att["json"]["t_enabled_ns"] - (enabled_s * 1e9 - off)))
         boot_payload.append(rep["host_ms_since_qemu_start"]["payload_started"])
         exit_reboot.append(ms(frames[-1]["t_ns"] - first(frames, "PHAS", "phase", "payload_exited")["t_ns"])
-                           - done["timings_ms"].get("kmsg_drain", 0))
+                           - done["timings_ms"].get("drain_queued", 0))
         walls.append(wall)
     results.update({
         "helo_ms": med(helo), "sched_spawn_ms": med(spawn), "attach_detect_ms": med(attach),
@@ -113,7 +113,7 @@ def bench_exit_to_reboot(results):
         code, frames, rep, wall, _, _ = run_vm([], ["true"])
         if code == 0:
             # The budget excludes draining what is still queued: the kernel log's last records.
-            drain = frames[-1]["json"]["timings_ms"].get("kmsg_drain", 0)
+            drain = frames[-1]["json"]["timings_ms"].get("drain_queued", 0)
             xs.append(ms(frames[-1]["t_ns"] - first(frames, "PHAS", "phase", "payload_exited")["t_ns"]) - drain)
             walls.append(wall)
     results["exit_to_reboot_ms"] = med(xs)
@@ -138,8 +138,10 @@ def bench_sched_death(results):
     the real fixture disabled by scx_bpf_error() (its figure includes its own exit path)."""
     stamp = os.path.join(ROOT, "build/bin/exit_stamp")
     # Steady state: it dies 1.5 s after spawn, init's loop otherwise idle (attach polling).
-    results["sched_death_detect_ms"] = med(death_latencies(
-        ["--scheduler", stamp, "--sched-arg", "1500"], ["true"], RUNS))
+    # The host is itself a VM: single samples jitter by several ms, so take more of them.
+    steady = death_latencies(["--scheduler", stamp, "--sched-arg", "1500"], ["true"], max(RUNS, 15))
+    results["sched_death_detect_ms"] = med(steady)
+    results["sched_death_detect_min_ms"] = round(min(steady), 2) if steady else None
     # At once: init is still sending the boot's kernel records (blocking COM2 writes).
     results["sched_death_detect_at_start_ms"] = med(death_latencies(["--scheduler", stamp], ["true"], RUNS))
     results["sched_death_detect_real_sched_ms"] = med(death_latencies(
@@ -220,6 +222,7 @@ BUDGETS = [  # key, target, comparison, label
     ("init_threads", 1, "<=", "threads in PID 1"),
     ("attach_detect_ms", 10, "<=", "enabled -> SCHD attached (ms)"),
     ("sched_death_detect_ms", 5, "<=", "scheduler death -> SCHD died (ms)"),
+    ("sched_death_detect_min_ms", None, None, "scheduler death -> SCHD died, fastest sample (ms)"),
     ("sched_death_detect_at_start_ms", None, None, "death at spawn (boot kernel records still queued) (ms)"),
     ("sched_death_detect_real_sched_ms", None, None, "scx_ktstr_test error exit -> SCHD died, incl. its exit path (ms)"),
     ("exit_to_reboot_ms", 50, "<=", "payload exit -> reboot, no scheduler (ms)"),

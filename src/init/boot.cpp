@@ -51,7 +51,7 @@ void send_done(Com2& com2, const RunResult& r, uint64_t init_start_ms) {
   auto ms = [](const char* k, uint64_t v) { return std::string(",\"") + k + "\":" + std::to_string(v); };
   std::string timings = "\"init_start\":" + std::to_string(init_start_ms) + ms("attached", r.attached_ms) +
                         ms("payload_start", r.payload_start_ms) + ms("payload_exit", r.payload_exit_ms) +
-                        ms("teardown", r.teardown_ms) + ms("kmsg_drain", r.kmsg_drain_ms) +
+                        ms("teardown", r.teardown_ms) + ms("drain_queued", r.drain_queued_ms) +
                         ms("done", boottime_ns() / 1000000);
   std::string v = "{\"exit_code\":" + std::to_string(r.exit_code) + ",\"frames\":" +
                   std::to_string(com2.frames_sent()) + ",\"bytes\":{" + bytes + "},\"timings_ms\":{" +

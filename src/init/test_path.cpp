@@ -193,9 +193,10 @@ void TestRun::tear_down() {
   if (!kmsg_.drain(after_ms(kKmsgDrainMs)))
     spdlog::warn("kernel log: records still pending after {} ms were not forwarded (last seq sent: see KMSG)",
                  kKmsgDrainMs);
-  result_.kmsg_drain_ms = ns_to_ms(boottime_ns() - drain_start);
-  if (kmsg_.overruns()) spdlog::warn("kernel log ring overran {} times: see the gaps in KMSG seq", kmsg_.overruns());
   heartbeat_.disarm();
+  com2_.detach();  // write out every queued frame (blocking) before DONE
+  result_.drain_queued_ms = ns_to_ms(boottime_ns() - drain_start);
+  if (kmsg_.overruns()) spdlog::warn("kernel log ring overran {} times: see the gaps in KMSG seq", kmsg_.overruns());
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ struct RunResult {
   std::string reason;  // set for infrastructure failures (exit 124/125)
   // CLOCK_BOOTTIME ms of the milestones, for DONE's timings_ms (0 = not reached).
   uint64_t attached_ms = 0, payload_start_ms = 0, payload_exit_ms = 0, teardown_ms = 0;
-  uint64_t kmsg_drain_ms = 0;  // time spent at the end sending kernel records still queued
+  uint64_t drain_queued_ms = 0;  // time spent at the end sending what was still queued (kernel
+                               // records read at teardown, frames waiting for the UART)
 };
 
 RunResult run_test_path(const Config& config, Com2& com2, int com1_fd);

@@ -17,22 +17,13 @@ using Clock = std::chrono::steady_clock;
 // A payload printing a line every second: each line reaches the host's stdout while the VM runs,
 // not in one burst at the end.
 TEST(VmRunner, OutputIsLive) {
-  int p[2];
-  ASSERT_EQ(pipe(p), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(p[1], 1);
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 2);
-    execl(KTSTR_VM_BIN, KTSTR_VM_BIN, "run", "--", "sh", "-c", "for i in 1 2 3 4; do echo line$i; sleep 1; done",
-          nullptr);
-    _exit(127);
-  }
-  close(p[1]);
+  int out;
+  pid_t pid = ktstr::vmtest::spawn_vm_with_stdout_pipe(
+      {"run", "--", "sh", "-c", "for i in 1 2 3 4; do echo line$i; sleep 1; done"}, out);
   std::vector<std::pair<std::string, Clock::time_point>> lines;
   std::string buf;
   char c[256];
-  for (ssize_t n; (n = read(p[0], c, sizeof c)) > 0;) {
+  for (ssize_t n; (n = read(out, c, sizeof c)) > 0;) {
     buf.append(c, size_t(n));
     for (size_t nl; (nl = buf.find('\n')) != std::string::npos; buf.erase(0, nl + 1))
       lines.emplace_back(buf.substr(0, nl), Clock::now());
@@ -117,26 +108,17 @@ TEST(VmRunner, FourRunsInParallel) {
 // (scheduler stopped cleanly, DONE sent); ktstr-vm exits 130.
 TEST(VmRunner, CtrlCStopsTheGuestGracefully) {
   std::string json = ktstr::vmtest::temp_file("stop.json", "", 0644);
-  int p[2];
-  ASSERT_EQ(pipe(p), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(p[1], 1);
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 2);
-    execl(KTSTR_VM_BIN, KTSTR_VM_BIN, "run", "--json", json.c_str(), "--scheduler", "scx_simple", "--", "sh", "-c",
-          "echo ready; sleep 100", nullptr);
-    _exit(127);
-  }
-  close(p[1]);
+  int fd;
+  pid_t pid = ktstr::vmtest::spawn_vm_with_stdout_pipe(
+      {"run", "--json", json, "--scheduler", "scx_simple", "--", "sh", "-c", "echo ready; sleep 100"}, fd);
   std::string out;
   char c[256];
-  for (ssize_t n; out.find("ready\n") == std::string::npos && (n = read(p[0], c, sizeof c)) > 0;) out.append(c, size_t(n));
+  for (ssize_t n; out.find("ready\n") == std::string::npos && (n = read(fd, c, sizeof c)) > 0;) out.append(c, size_t(n));
   ASSERT_NE(out.find("ready\n"), std::string::npos);
   kill(pid, SIGINT);
   int status;
   waitpid(pid, &status, 0);
-  close(p[0]);
+  close(fd);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 130);
   std::ifstream f(json);

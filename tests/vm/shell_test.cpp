@@ -2,6 +2,8 @@
 // driven through a real terminal (a private tmux server): greeting, size, job control, Ctrl-C,
 // resize, Ctrl-A escapes, and the host terminal restored on every way out.
 #include <gtest/gtest.h>
+
+#include "vm_harness.hpp"
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -29,19 +31,6 @@ namespace {
 // Boot under TCG takes 3-6 s; the machine is shared, so allow much more.
 constexpr auto kBootTimeout = std::chrono::seconds(90);
 constexpr auto kStepTimeout = std::chrono::seconds(30);
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string make_temp_dir() {
-  std::string t = (fs::temp_directory_path() / "ktstr-shelltest.XXXXXX").string();
-  if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp failed");
-  return t;
-}
 
 // Runs `cmd` with /bin/sh and returns its stdout.
 std::string sh(const std::string& cmd) {
@@ -84,7 +73,7 @@ struct ExecResult {
 
 // ktstr-vm shell ARGS with stdin /dev/null, stdout and stderr captured apart.
 ExecResult run_shell(const std::vector<std::string>& args) {
-  std::string dir = make_temp_dir();
+  std::string dir = ktstr::vmtest::make_temp_dir("ktstr-shelltest");
   std::vector<std::string> argv = {KTSTR_VM_BIN, "shell", "--com2-log", dir + "/com2.bin"};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> a;
@@ -102,9 +91,9 @@ ExecResult run_shell(const std::vector<std::string>& args) {
   int status = 0;
   waitpid(pid, &status, 0);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(dir + "/out");
-  r.err = slurp(dir + "/err");
-  r.frames = control_frames(slurp(dir + "/com2.bin"));
+  r.out = ktstr::vmtest::slurp(dir + "/out");
+  r.err = ktstr::vmtest::slurp(dir + "/err");
+  r.frames = control_frames(ktstr::vmtest::slurp(dir + "/com2.bin"));
   fs::remove_all(dir);
   return r;
 }
@@ -119,7 +108,7 @@ std::string joined(const std::vector<std::string>& v) {
 // returns, the pane records its exit status and `stty -a` (the terminal it left behind) in files.
 class TmuxShell {
  public:
-  TmuxShell(const std::vector<std::string>& args, int cols, int rows) : dir_(make_temp_dir()) {
+  TmuxShell(const std::vector<std::string>& args, int cols, int rows) : dir_(ktstr::vmtest::make_temp_dir("ktstr-shelltest")) {
     std::string vm = shell_quote(KTSTR_VM_BIN) + " shell";
     for (const auto& a : args) vm += " " + shell_quote(a);
     // The inner sh records ktstr-vm's pid (exec keeps it), for the signal test.
@@ -159,9 +148,9 @@ class TmuxShell {
   bool wait_exit(std::chrono::seconds timeout = kStepTimeout) {
     return wait_until([&] { return fs::exists(dir_ + "/rc") && fs::exists(dir_ + "/stty"); }, timeout);
   }
-  int exit_code() { return std::stoi(slurp(dir_ + "/rc")); }
-  std::string stty() { return slurp(dir_ + "/stty"); }
-  pid_t vm_pid() { return pid_t(std::stol(slurp(dir_ + "/pid"))); }
+  int exit_code() { return std::stoi(ktstr::vmtest::slurp(dir_ + "/rc")); }
+  std::string stty() { return ktstr::vmtest::slurp(dir_ + "/stty"); }
+  pid_t vm_pid() { return pid_t(std::stol(ktstr::vmtest::slurp(dir_ + "/pid"))); }
 
  private:
   std::string dir_;

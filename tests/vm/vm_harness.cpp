@@ -15,8 +15,6 @@ extern char** environ;
 namespace fs = std::filesystem;
 
 namespace ktstr::vmtest {
-namespace {
-
 std::string slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::ostringstream ss;
@@ -24,13 +22,32 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-std::string make_temp_dir() {
-  std::string t = (fs::temp_directory_path() / "ktstr-vmtest.XXXXXX").string();
+std::string make_temp_dir(const std::string& prefix) {
+  std::string t = (fs::temp_directory_path() / (prefix + ".XXXXXX")).string();
   if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp failed");
   return t;
 }
 
-}  // namespace
+pid_t spawn_vm_with_stdout_pipe(const std::vector<std::string>& args, int& out_fd) {
+  int p[2];
+  if (pipe(p) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> argv = {KTSTR_VM_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> a;
+  for (auto& s : argv) a.push_back(s.data());
+  a.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(p[1], 1);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    execv(a[0], a.data());
+    _exit(127);
+  }
+  close(p[1]);
+  out_fd = p[0];
+  return pid;
+}
 
 std::vector<const FrameRec*> VmResult::of(const std::string& type) const {
   std::vector<const FrameRec*> v;
@@ -65,7 +82,7 @@ std::string VmResult::describe() const {
 }
 
 VmResult run_vm(const std::vector<std::string>& args) {
-  std::string dir = make_temp_dir();
+  std::string dir = make_temp_dir("ktstr-vmtest");
   std::vector<std::string> argv = {KTSTR_VM_BIN, "run", "--com2-log", dir + "/com2.bin", "--console-log",
                                    dir + "/console.log", "--json", dir + "/report.json"};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -105,7 +122,7 @@ VmResult run_vm(const std::vector<std::string>& args) {
 }
 
 std::string temp_file(const std::string& name, const std::string& content, unsigned mode) {
-  static std::string dir = make_temp_dir();
+  static std::string dir = make_temp_dir("ktstr-vmtest");
   std::string p = dir + "/" + name;
   std::ofstream(p, std::ios::binary) << content;
   chmod(p.c_str(), mode);

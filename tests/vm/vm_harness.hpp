@@ -2,6 +2,8 @@
 // stdout/stderr, the decoded COM2 frames, the console (COM1) and the JSON report.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -42,5 +44,13 @@ VmResult run_vm(const std::vector<std::string>& args);
 
 // A host file with the given content and mode, in a temp dir that lives until the process exits.
 std::string temp_file(const std::string& name, const std::string& content, unsigned mode = 0755);
+
+// A new private temp dir named PREFIX.XXXXXX (the caller removes it).
+std::string make_temp_dir(const std::string& prefix);
+// A whole file's bytes ("" if it cannot be read).
+std::string slurp(const std::string& path);
+// Starts `ktstr-vm ARGS` with stdout on a pipe (returned in out_fd) and stderr discarded, for
+// tests that watch output arrive. Returns the pid.
+pid_t spawn_vm_with_stdout_pipe(const std::vector<std::string>& args, int& out_fd);
 
 }  // namespace ktstr::vmtest
