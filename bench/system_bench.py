@@ -120,8 +120,9 @@ def bench_exit_to_reboot(results):
     results["wall_s_no_scheduler"] = med(walls)
 
 
-def death_latencies(args, payload, runs):
-    """SCHD died time minus the dying process's own CLOCK_BOOTTIME stamp (in its output)."""
+def death_latencies(args, payload, runs, split=None):
+    """SCHD died time minus the dying process's own CLOCK_BOOTTIME stamp (in its output).
+    With `split` (a list), also appends (stamp -> reaped, reaped -> frame) pairs."""
     xs = []
     for _ in range(runs):
         _, frames, _, _, _, _ = run_vm(args, payload)
@@ -130,6 +131,9 @@ def death_latencies(args, payload, runs):
         died = first(frames, "SCHD", "event", "died")
         if m and died:
             xs.append(ms(died["t_ns"] - int(m.group(1))))
+            if split is not None and "t_reaped_ns" in died["json"]:
+                split.append((ms(died["json"]["t_reaped_ns"] - int(m.group(1))),
+                              ms(died["t_ns"] - died["json"]["t_reaped_ns"])))
     return xs
 
 
@@ -139,9 +143,14 @@ def bench_sched_death(results):
     stamp = os.path.join(ROOT, "build/bin/exit_stamp")
     # Steady state: it dies 1.5 s after spawn, init's loop otherwise idle (attach polling).
     # The host is itself a VM: single samples jitter by several ms, so take more of them.
-    steady = death_latencies(["--scheduler", stamp, "--sched-arg", "1500"], ["true"], max(RUNS, 15))
+    split = []
+    steady = death_latencies(["--scheduler", stamp, "--sched-arg", "1500"], ["true"], max(RUNS, 15), split)
     results["sched_death_detect_ms"] = med(steady)
     results["sched_death_detect_min_ms"] = round(min(steady), 2) if steady else None
+    # Where the time goes: the process's exit until waitpid() returns it in init, then init's
+    # own work until the frame is stamped.
+    results["sched_death_exit_to_reaped_ms"] = med([a for a, _ in split])
+    results["sched_death_reaped_to_frame_ms"] = med([b for _, b in split])
     # At once: init is still sending the boot's kernel records (blocking COM2 writes).
     results["sched_death_detect_at_start_ms"] = med(death_latencies(["--scheduler", stamp], ["true"], RUNS))
     results["sched_death_detect_real_sched_ms"] = med(death_latencies(
@@ -223,6 +232,8 @@ BUDGETS = [  # key, target, comparison, label
     ("attach_detect_ms", 10, "<=", "enabled -> SCHD attached (ms)"),
     ("sched_death_detect_ms", 5, "<=", "scheduler death -> SCHD died (ms)"),
     ("sched_death_detect_min_ms", None, None, "scheduler death -> SCHD died, fastest sample (ms)"),
+    ("sched_death_exit_to_reaped_ms", None, None, "... of which: exit stamp -> init's waitpid returns it (ms)"),
+    ("sched_death_reaped_to_frame_ms", None, None, "... of which: init's own work until SCHD died (ms)"),
     ("sched_death_detect_at_start_ms", None, None, "death at spawn (boot kernel records still queued) (ms)"),
     ("sched_death_detect_real_sched_ms", None, None, "scx_ktstr_test error exit -> SCHD died, incl. its exit path (ms)"),
     ("exit_to_reboot_ms", 50, "<=", "payload exit -> reboot, no scheduler (ms)"),

@@ -79,12 +79,13 @@ bool Scheduler::spawn() {
 
 void Scheduler::handle_exit(const ExitStatus& s) {
   status_ = s;
-  uint64_t ms = ns_to_ms(boottime_ns() - spawn_ns_);
+  const uint64_t reaped_ns = boottime_ns();  // when init learnt of it (waitpid returned)
+  uint64_t ms = ns_to_ms(reaped_ns - spawn_ns_);
   std::string st;
   read_file(kScxState, st);
   std::string fields = "\"status\":{" + s.json_fields() + "},\"exit_code\":" +
                        std::to_string(s.exit_code()) + ",\"ms\":" + std::to_string(ms) +
-                       ",\"kernel_state\":" + json_str(trimmed(st));
+                       ",\"kernel_state\":" + json_str(trimmed(st)) + ",\"t_reaped_ns\":" + std::to_string(reaped_ns);
   if (std::string k = kernel_exit_ ? kernel_exit_() : ""; !k.empty()) fields += ",\"kernel_exit\":" + k;
   if (state_ == State::stopped) {
     send_event("stopped", fields);
