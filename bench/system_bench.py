@@ -121,8 +121,9 @@ def bench_exit_to_reboot(results):
 
 
 def death_latencies(args, payload, runs, split=None):
-    """SCHD died time minus the dying process's own CLOCK_BOOTTIME stamp (in its output).
-    With `split` (a list), also appends (stamp -> reaped, reaped -> frame) pairs."""
+    """SCHD died time minus the moment the dying process announced (`exiting at boottime_ns=`
+    in its output: bench/exit_stamp keeps that appointment, the fixture prints it as it exits).
+    With `split` (a list), also appends (death -> reaped, reaped -> frame) pairs."""
     xs = []
     for _ in range(runs):
         _, frames, _, _, _, _ = run_vm(args, payload)
@@ -138,20 +139,29 @@ def death_latencies(args, payload, runs, split=None):
 
 
 def bench_sched_death(results):
-    """Init's reaction to a scheduler's death: a stand-in that stamps its exit and _exit()s, and
-    the real fixture disabled by scx_bpf_error() (its figure includes its own exit path)."""
+    """Init's reaction to a scheduler's death: a stand-in that dies at a moment it announced
+    (nothing of its own between that moment and its exit), and the real fixture disabled by
+    scx_bpf_error() (its figure includes its own exit path). The host is itself a VM and the
+    samples are bimodal (a slow mode ~5 ms above the fast one), so take 15 and show the spread."""
     stamp = os.path.join(ROOT, "build/bin/exit_stamp")
-    # Steady state: it dies 1.5 s after spawn, init's loop otherwise idle (attach polling).
-    # The host is itself a VM: single samples jitter by several ms, so take more of them.
+    n = max(RUNS, 15)
+    # Steady state: it dies 6 s after spawn, the boot settled, init's loop otherwise idle.
     split = []
-    steady = death_latencies(["--scheduler", stamp, "--sched-arg", "1500"], ["true"], max(RUNS, 15), split)
+    steady = death_latencies(["--scheduler", stamp, "--sched-arg", "6000", "--attach-timeout-ms", "10000"],
+                             ["true"], n, split)
     results["sched_death_detect_ms"] = med(steady)
     results["sched_death_detect_min_ms"] = round(min(steady), 2) if steady else None
-    # Where the time goes: the process's exit until waitpid() returns it in init, then init's
-    # own work until the frame is stamped.
+    results["sched_death_detect_max_ms"] = round(max(steady), 2) if steady else None
+    results["sched_death_detect_over_5ms"] = f"{sum(x > 5 for x in steady)}/{len(steady)}"
+    # Where the time goes: the death until waitpid() returns the child in init (the process's
+    # wake-up and exit path, SIGCHLD, init's wake-up), then init's own work until the frame.
     results["sched_death_exit_to_reaped_ms"] = med([a for a, _ in split])
     results["sched_death_reaped_to_frame_ms"] = med([b for _, b in split])
-    # At once: init is still sending the boot's kernel records (blocking COM2 writes).
+    # Early: 1.5 s after spawn, 3.5 s into the boot; the slow mode is more frequent there.
+    early = death_latencies(["--scheduler", stamp, "--sched-arg", "1500"], ["true"], n)
+    results["sched_death_detect_early_ms"] = med(early)
+    results["sched_death_detect_early_over_5ms"] = f"{sum(x > 5 for x in early)}/{len(early)}"
+    # At once: init is still sending the boot's kernel records.
     results["sched_death_detect_at_start_ms"] = med(death_latencies(["--scheduler", stamp], ["true"], RUNS))
     results["sched_death_detect_real_sched_ms"] = med(death_latencies(
         ["--scheduler", "scx_ktstr_test", "--sched-arg", "-e", "--sched-arg", "1000"], ["sleep", "30"],
@@ -230,10 +240,14 @@ BUDGETS = [  # key, target, comparison, label
     ("init_peak_rss_kb", 2048, "<=", "PID 1 peak RSS (kB)"),
     ("init_threads", 1, "<=", "threads in PID 1"),
     ("attach_detect_ms", 10, "<=", "enabled -> SCHD attached (ms)"),
-    ("sched_death_detect_ms", 5, "<=", "scheduler death -> SCHD died (ms)"),
-    ("sched_death_detect_min_ms", None, None, "scheduler death -> SCHD died, fastest sample (ms)"),
-    ("sched_death_exit_to_reaped_ms", None, None, "... of which: exit stamp -> init's waitpid returns it (ms)"),
+    ("sched_death_detect_ms", 5, "<=", "scheduler death -> SCHD died, steady state, median of 15 (ms)"),
+    ("sched_death_detect_min_ms", None, None, "... fastest sample (ms)"),
+    ("sched_death_detect_max_ms", None, None, "... slowest sample (ms)"),
+    ("sched_death_detect_over_5ms", None, None, "... samples over 5 ms"),
+    ("sched_death_exit_to_reaped_ms", None, None, "... of which: death -> init's waitpid() returns it (ms)"),
     ("sched_death_reaped_to_frame_ms", None, None, "... of which: init's own work until SCHD died (ms)"),
+    ("sched_death_detect_early_ms", None, None, "death 1.5 s after spawn (3.5 s into boot), median of 15 (ms)"),
+    ("sched_death_detect_early_over_5ms", None, None, "... samples over 5 ms"),
     ("sched_death_detect_at_start_ms", None, None, "death at spawn (boot kernel records still queued) (ms)"),
     ("sched_death_detect_real_sched_ms", None, None, "scx_ktstr_test error exit -> SCHD died, incl. its exit path (ms)"),
     ("exit_to_reboot_ms", 50, "<=", "payload exit -> reboot, no scheduler (ms)"),
