@@ -40,6 +40,7 @@ int main() {
   enter_phase(com2, "mounts");
   write_clock_reference();
   for (const auto& w : mounts.warnings) spdlog::warn("mount: {}", w);
+  for (const auto& n : mounts.notes) spdlog::info("{}", n);
   spdlog::debug("mounts: {}", mounts.timings);
   for (const auto& w : cmdline.warnings) spdlog::warn("cmdline: {}", w);
   if (!con.com2_error.empty()) spdlog::warn("COM2: {}", con.com2_error);

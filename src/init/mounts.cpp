@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "fd.hpp"
+#include "module_loading.hpp"
 
 namespace ktstr::init {
 namespace {
@@ -62,6 +63,11 @@ MountReport mount_all() {
     bool ok = mount_one(m, error);
     r.timings += std::string(r.timings.empty() ? "" : ", ") + m.target + " " +
                  std::to_string((boottime_ns() - t0) / 1000) + " us";
+    if (ok && std::string_view(m.target) == "/proc") {
+      std::string note;
+      if (!disable_futile_module_loading(note)) r.warnings.push_back(note);
+      else if (!note.empty()) r.notes.push_back(note);
+    }
     if (ok) continue;
     if (m.required) {
       r.fatal = error;

@@ -45,3 +45,17 @@ TEST(VmBasic, SchedulerAttachesBeforePayload) {
   EXPECT_EQ(stopped->json["exit_code"], 0);
   EXPECT_NE(r.stream("SLOG").find("EXIT: unregistered from user space"), std::string::npos) << r.describe();
 }
+
+// The filesystems of DESIGN.md §6.2 are mounted. The initramfs has no /lib/modules, so init
+// turns off the kernel's module auto-loading (each request would run a modprobe that can only
+// fail, ~20 ms under TCG) and says so in its log.
+TEST(VmBasic, MountsPresentAndModuleAutoloadOffWithoutModules) {
+  auto r = run_vm({"--", "sh", "-c",
+                   "for t in proc sysfs devtmpfs debugfs tracefs bpf cgroup2 devpts; do "
+                   "  awk -v t=$t '$3 == t { print t; exit }' /proc/mounts; done; "
+                   "echo \"modprobe=[$(cat /proc/sys/kernel/modprobe)]\""});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, "proc\nsysfs\ndevtmpfs\ndebugfs\ntracefs\nbpf\ncgroup2\ndevpts\nmodprobe=[]\n");
+  EXPECT_NE(r.stream("ILOG").find("kernel module auto-loading off (was /sbin/modprobe)"), std::string::npos)
+      << r.stream("ILOG");
+}
