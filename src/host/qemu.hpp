@@ -34,7 +34,8 @@ std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel
                                    const QemuSockets& sockets);
 
 // The kernel cmdline: console on COM1, reboot=k + panic=-1 so every end exits QEMU, the KTSTR_*
-// keys, and the user's additions.
+// keys, the user's additions, and the sched_ext dump tracepoint enabled from boot (merged into
+// the user's own trace_event= word if there is one: the kernel keeps only the last).
 std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& ktstr_keys);
 
 }  // namespace ktstr::host
