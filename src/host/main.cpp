@@ -64,7 +64,7 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
                 "the host watchdog adds a margin")->check(CLI::Range(0, 604800));
   c->add_option("--accel", o.vm.accel, "auto: KVM only if a probe boot works, else TCG")
       ->capture_default_str()->check(CLI::IsMember({"auto", "tcg", "kvm"}));
-  c->add_option("--append", o.vm.append, "extra kernel cmdline word (repeatable)")->allow_extra_args(false);
+  c->add_option("--append", o.vm.append, "extra kernel cmdline word (repeatable); a trace_event= word is merged with the sched_ext_dump event that is always on")->allow_extra_args(false);
   c->add_option("--guest-log", o.guest_log_level, "init's log level: trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   c->add_option("--attach-timeout-ms", o.attach_timeout_ms, "how long init waits for the scheduler to attach "
