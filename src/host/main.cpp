@@ -73,6 +73,15 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
       ->capture_default_str();
 }
 
+// Where a booted VM's streams are kept, and the hidden options for tests; run and shell alike.
+void add_vm_logs(CLI::App* c, RunOptions& o, const char* console_help) {
+  c->add_option("--com2-log", o.com2_log, "keep the raw COM2 capture (for `ktstr-vm decode`)");
+  c->add_option("--console-log", o.console_log, console_help);
+  c->add_option("--sched-log", o.sched_log, "write the scheduler's output to this file");
+  c->add_flag("--keep-tmp", o.keep_tmp, "keep the temp dir (initramfs, sockets)")->group("");
+  c->add_option("--guest-key", o.guest_keys, "extra KTSTR_* cmdline key (tests)")->group("")->allow_extra_args(false);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -114,12 +123,8 @@ int main(int argc, char** argv) {
       ->each([&](const std::string& m) { run.splats_warn = m == "warn"; });
   runc->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole run "
                    "(default: --timeout + 120, or 3600)");
-  runc->add_option("--com2-log", run.com2_log, "keep the raw COM2 capture (for `ktstr-vm decode`)");
-  runc->add_option("--console-log", run.console_log, "write COM1 (kernel console, trace_pipe) to this file");
-  runc->add_option("--sched-log", run.sched_log, "write the scheduler's output to this file");
+  add_vm_logs(runc, run, "write COM1 (kernel console, trace_pipe) to this file");
   runc->add_flag("-v,--verbose", run.verbose, "show the console, init's log, the scheduler's output, every event");
-  runc->add_flag("--keep-tmp", run.keep_tmp, "keep the temp dir (initramfs, sockets)")->group("");
-  runc->add_option("--guest-key", run.guest_keys, "extra KTSTR_* cmdline key (tests)")->group("")->allow_extra_args(false);
   runc->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "pack without /.ktstr_init_ok (tests)")->group("");
   runc->add_flag("--omit-args", run.pack.omit_args, "pack without /args (tests)")->group("");
   runc->add_flag("--no-com2", run.no_com2, "boot without COM2 (tests)")->group("");
@@ -130,12 +135,8 @@ int main(int argc, char** argv) {
   add_vm_options(shell, run);
   shell->add_option("--exec", run.pack.exec_cmd, "run this with `sh -c` instead of a shell: its stdout and stderr "
                     "on stdout byte-exact, stdin /dev/null, its exit status as ktstr-vm's (--timeout applies)");
-  shell->add_option("--com2-log", run.com2_log, "keep the raw COM2 capture (for `ktstr-vm decode`)");
-  shell->add_option("--console-log", run.console_log, "write COM1 (kernel console) to this file");
-  shell->add_option("--sched-log", run.sched_log, "write the scheduler's output to this file");
+  add_vm_logs(shell, run, "write COM1 (kernel console) to this file");
   shell->add_flag("-v,--verbose", run.verbose, "print the kernel and QEMU command line first");
-  shell->add_flag("--keep-tmp", run.keep_tmp, "keep the temp dir (initramfs, sockets)")->group("");
-  shell->add_option("--guest-key", run.guest_keys, "extra KTSTR_* cmdline key (tests)")->group("")->allow_extra_args(false);
 
   DecodeOptions dec;
   auto* decode = app.add_subcommand("decode", "turn a COM2 capture into text or JSON lines; exit 0 only if complete and clean");

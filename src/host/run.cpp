@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,18 +115,11 @@ void HostRun::launch() {
               << "ktstr-vm: " << cmd << "\n";
   }
   // Ctrl-C / TERM reach us through a signalfd: QEMU is stopped and the run still reported.
-  sigset_t block;
-  sigemptyset(&block);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&block, s);
-  sigprocmask(SIG_BLOCK, &block, &old_mask_);
-  sigdelset(&block, SIGPIPE);
-  sigfd_ = Fd(signalfd(-1, &block, SFD_CLOEXEC));
-  int qerr[2];
-  if (pipe2(qerr, O_CLOEXEC) != 0) throw std::runtime_error("pipe: " + std::string(strerror(errno)));
-  qemu_err_ = Fd(qerr[0]);
-  Fd qerr_w(qerr[1]);
-  qemu_ = spawn_qemu(argv, qerr_w.fd, old_mask_);
-  pidfd_ = Fd(int(syscall(SYS_pidfd_open, qemu_, 0)));
+  sigfd_ = block_into_signalfd({SIGINT, SIGTERM, SIGHUP}, old_mask_, 0);
+  Qemu q = spawn_qemu(argv, old_mask_);
+  qemu_ = q.pid;
+  pidfd_ = std::move(q.pidfd);
+  qemu_err_ = std::move(q.stderr_read);
   session_.mark_qemu_start();
   last_frame_ = Clock::now();
   hard_deadline_ = last_frame_ + std::chrono::seconds(watchdog_s_);

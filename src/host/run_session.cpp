@@ -4,24 +4,12 @@
 
 #include <cstdio>
 
+#include "vm_process.hpp"
+
 namespace ktstr::host {
 namespace {
 
-void write_fd(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = ::write(fd, s.data(), s.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    s.remove_prefix(size_t(n));
-  }
-}
-
 double ms_of(uint64_t t_ns) { return double(t_ns) / 1e6; }
-
-void keep_tail(std::string& tail, std::string_view data, size_t max = 64 * 1024) {
-  tail.append(data);
-  if (tail.size() > max) tail.erase(0, tail.size() - max);
-}
 
 }  // namespace
 
@@ -29,7 +17,7 @@ void RunSession::prefixed(const char* prefix, std::string_view bytes, std::strin
   partial.append(bytes);
   size_t start = 0;
   for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1)
-    write_fd(sinks_.err_fd, std::string(prefix) + partial.substr(start, nl - start + 1));
+    write_all(sinks_.err_fd, std::string(prefix) + partial.substr(start, nl - start + 1));
   partial.erase(0, start);
 }
 
@@ -46,13 +34,13 @@ void RunSession::on_frame(const wire::Frame& f) {
   std::string_view bytes(reinterpret_cast<const char*>(f.value.data()), f.value.size());
   if (wire::is_stream(f.type)) stream_bytes_[type] += bytes.size();
   if (f.type == wire::kSout) {
-    write_fd(sinks_.out_fd, bytes);
+    write_all(sinks_.out_fd, bytes);
     keep_tail(stdout_tail_, bytes);
   } else if (f.type == wire::kSerr) {
-    write_fd(sinks_.err_fd, bytes);
+    write_all(sinks_.err_fd, bytes);
     keep_tail(stderr_tail_, bytes);
   } else if (f.type == wire::kSlog) {
-    if (sinks_.sched_log_fd >= 0) write_fd(sinks_.sched_log_fd, bytes);
+    if (sinks_.sched_log_fd >= 0) write_all(sinks_.sched_log_fd, bytes);
     if (sinks_.verbose) prefixed("sched| ", bytes, slog_partial_);
   } else if (f.type == wire::kIlog) {
     // init's warnings and errors are always shown: they explain failures.
@@ -68,7 +56,7 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
   nlohmann::json v = nlohmann::json::parse(text, nullptr, false);
   if (v.is_discarded() || !v.is_object()) {
     ++malformed_control_;
-    write_fd(sinks_.err_fd, "ktstr-vm: malformed " + type + " frame (seq " + std::to_string(f.seq) + ")\n");
+    write_all(sinks_.err_fd, "ktstr-vm: malformed " + type + " frame (seq " + std::to_string(f.seq) + ")\n");
     return;
   }
   v["t_ms"] = ms_of(f.t_ns);
@@ -77,7 +65,7 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
   if ((type == "HELO" || type == "PHAS" || type == "DONE") && !host_ms_.contains(milestone))
     host_ms_[milestone] = host_ms();
   if (sinks_.verbose && type != "BEAT" && type != "KMSG")
-    write_fd(sinks_.err_fd, "ktstr| " + type + " " + v.dump() + "\n");
+    write_all(sinks_.err_fd, "ktstr| " + type + " " + v.dump() + "\n");
   if (type == "KMSG") {
     kernel_record(v);
   } else if (type == "HELO") {
@@ -90,7 +78,7 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
     sched_events_.push_back(v);
     std::string ev = v.value("event", "");
     if (!sinks_.verbose && (ev == "died" || ev == "not_attached"))
-      write_fd(sinks_.err_fd, "ktstr-vm: scheduler " + ev + " " + v.dump() + "\n");
+      write_all(sinks_.err_fd, "ktstr-vm: scheduler " + ev + " " + v.dump() + "\n");
   } else if (type == "DUMP") {
     dumps_.push_back(v);
   } else if (type == "EXIT") {
@@ -101,7 +89,7 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
     crash_ = v;
   } else if (type == "FATL") {
     fatal_ = v;
-    if (!sinks_.verbose) write_fd(sinks_.err_fd, "ktstr-vm: guest fatal error: " + v.dump() + "\n");
+    if (!sinks_.verbose) write_all(sinks_.err_fd, "ktstr-vm: guest fatal error: " + v.dump() + "\n");
   }
 }
 
@@ -113,7 +101,7 @@ void RunSession::kernel_record(const nlohmann::json& rec) {
     size_t before = splats_.splats().size();
     splats_.feed(*r);
     if (splats_.splats().size() > before)
-      write_fd(sinks_.err_fd, "ktstr-vm: kernel splat (" + splats_.splats().back().rule +
+      write_all(sinks_.err_fd, "ktstr-vm: kernel splat (" + splats_.splats().back().rule +
                                   "): " + splats_.splats().back().first_line + "\n");
   }
   uint64_t seq = rec.value("seq", uint64_t(0));
@@ -125,8 +113,8 @@ void RunSession::kernel_record(const nlohmann::json& rec) {
   std::snprintf(ts, sizeof ts, "[%5llu.%06llu] ", static_cast<unsigned long long>(rec.value("ts_us", uint64_t(0)) / 1000000),
                 static_cast<unsigned long long>(rec.value("ts_us", uint64_t(0)) % 1000000));
   std::string line = ts + rec.value("msg", std::string()) + "\n";
-  if (sinks_.console_log_fd >= 0) write_fd(sinks_.console_log_fd, line);
-  if (sinks_.verbose) write_fd(sinks_.err_fd, "kmsg| " + line);
+  if (sinks_.console_log_fd >= 0) write_all(sinks_.console_log_fd, line);
+  if (sinks_.verbose) write_all(sinks_.err_fd, "kmsg| " + line);
 }
 
 Verdict RunSession::verdict(const wire::DecodeStats& stats, const std::string& console_tail, bool watchdog_fired,

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,16 +30,6 @@ bool cmdline_safe(const char* v) {
   if (!v || !*v || std::strlen(v) > 64) return false;
   for (const char* p = v; *p; ++p)
     if (!(std::isalnum(static_cast<unsigned char>(*p)) || std::strchr("-_.+", *p))) return false;
-  return true;
-}
-
-bool write_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = ::write(fd, s.data(), s.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    s.remove_prefix(size_t(n));
-  }
   return true;
 }
 
@@ -126,18 +115,11 @@ void ShellVm::start(const std::vector<std::string>& argv, Channel com1, Channel 
   com1_log_ = open_out(o_.console_log);
   com2_log_ = open_out(o_.com2_log);
   // Signals arrive through a signalfd; with the terminal raw, Ctrl-C is a byte for the guest.
-  sigset_t block;
-  sigemptyset(&block);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGPIPE}) sigaddset(&block, s);
-  sigprocmask(SIG_BLOCK, &block, &old_mask_);
-  sigdelset(&block, SIGPIPE);  // stays blocked: a closed stdout gives EPIPE
-  sigfd_ = Fd(signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK));
-  int qerr[2];
-  if (pipe2(qerr, O_CLOEXEC) != 0) throw std::runtime_error("pipe: " + std::string(strerror(errno)));
-  qerr_ = Fd(qerr[0]);
-  Fd qerr_w(qerr[1]);
-  qemu_ = spawn_qemu(argv, qerr_w.fd, old_mask_);
-  pidfd_ = Fd(int(syscall(SYS_pidfd_open, qemu_, 0)));
+  sigfd_ = block_into_signalfd({SIGINT, SIGTERM, SIGHUP, SIGWINCH}, old_mask_, SFD_NONBLOCK);
+  Qemu q = spawn_qemu(argv, old_mask_);
+  qemu_ = q.pid;
+  pidfd_ = std::move(q.pidfd);
+  qerr_ = std::move(q.stderr_read);
 }
 
 int ShellVm::run() {

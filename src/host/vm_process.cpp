@@ -1,7 +1,9 @@
 #include "vm_process.hpp"
 
 #include <fcntl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -47,24 +49,42 @@ Fd open_out(const std::string& path) {
   return f;
 }
 
-pid_t spawn_qemu(const std::vector<std::string>& argv, int stderr_fd, const sigset_t& mask) {
+Fd block_into_signalfd(std::initializer_list<int> signals, sigset_t& old_mask, int flags) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : signals) sigaddset(&set, sig);
+  sigset_t blocked = set;
+  sigaddset(&blocked, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &blocked, &old_mask);
+  Fd f(signalfd(-1, &set, SFD_CLOEXEC | flags));
+  if (f.fd < 0) throw std::runtime_error(std::string("signalfd: ") + strerror(errno));
+  return f;
+}
+
+Qemu spawn_qemu(const std::vector<std::string>& argv, const sigset_t& mask) {
   std::vector<char*> a;
   for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
   a.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
+  int err[2];
+  if (pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + strerror(errno));
+  Qemu q;
+  q.stderr_read = Fd(err[0]);
+  Fd stderr_write(err[1]);
+  q.pid = fork();
+  if (q.pid == 0) {
     int null = ::open("/dev/null", O_RDWR);
     dup2(null, 0);
     dup2(null, 1);
-    dup2(stderr_fd, 2);
+    dup2(stderr_write.fd, 2);
     sigprocmask(SIG_SETMASK, &mask, nullptr);
     setpgid(0, 0);  // Ctrl-C on the terminal goes to us; we end QEMU ourselves
     execvp(a[0], a.data());
     dprintf(2, "exec %s: %s\n", a[0], strerror(errno));
     _exit(127);
   }
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + strerror(errno));
-  return pid;
+  if (q.pid < 0) throw std::runtime_error(std::string("fork: ") + strerror(errno));
+  q.pidfd = Fd(int(syscall(SYS_pidfd_open, q.pid, 0)));
+  return q;
 }
 
 std::string shell_quote(const std::string& s) {
@@ -72,6 +92,16 @@ std::string shell_quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
+}
+
+bool write_all(int fd, std::string_view s) {
+  while (!s.empty()) {
+    ssize_t n = ::write(fd, s.data(), s.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    s.remove_prefix(size_t(n));
+  }
+  return true;
 }
 
 void keep_tail(std::string& tail, std::string_view data, size_t max) {

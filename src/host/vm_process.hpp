@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,13 +46,27 @@ Fd listen_unix(const std::string& path);
 // Opens `path` for writing (truncating); an empty path gives a closed Fd. Throws on failure.
 Fd open_out(const std::string& path);
 
+// Blocks `signals` and SIGPIPE (a closed stdout then gives EPIPE instead of killing us) and
+// returns a signalfd (with `flags`) for `signals`; the mask before goes to `old_mask`, to be
+// restored at the end and given to children.
+Fd block_into_signalfd(std::initializer_list<int> signals, sigset_t& old_mask, int flags);
+
+// A started QEMU: its pid, a pidfd that turns readable when it exits, the read end of its stderr.
+struct Qemu {
+  pid_t pid = -1;
+  Fd pidfd, stderr_read;
+};
+
 // Starts QEMU in its own process group (terminal signals reach us, not it) with stdin/stdout on
-// /dev/null, stderr on stderr_fd and the signal mask `mask`. Throws if fork fails; an exec
-// failure shows as exit 127 with the reason on stderr_fd.
-pid_t spawn_qemu(const std::vector<std::string>& argv, int stderr_fd, const sigset_t& mask);
+// /dev/null, stderr on a new pipe and the signal mask `mask`. Throws if the pipe or fork fails;
+// an exec failure shows as exit 127 with the reason on its stderr.
+Qemu spawn_qemu(const std::vector<std::string>& argv, const sigset_t& mask);
 
 // Quotes an argument for display in a copy-pasteable shell command.
 std::string shell_quote(const std::string& s);
+
+// Writes all of s, retrying on EINTR. Returns false on any other error or a zero-length write.
+bool write_all(int fd, std::string_view s);
 
 // Appends data to tail, keeping only the last `max` bytes.
 void keep_tail(std::string& tail, std::string_view data, size_t max = 64 * 1024);

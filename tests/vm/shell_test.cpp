@@ -4,9 +4,6 @@
 #include <gtest/gtest.h>
 
 #include "vm_harness.hpp"
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -21,7 +18,6 @@
 #include "ktstr/frame_decoder.hpp"
 #include "vm_process.hpp"
 
-extern char** environ;
 namespace fs = std::filesystem;
 using ktstr::host::shell_quote;
 using Clock = std::chrono::steady_clock;
@@ -76,21 +72,8 @@ ExecResult run_shell(const std::vector<std::string>& args) {
   std::string dir = ktstr::vmtest::make_temp_dir("ktstr-shelltest");
   std::vector<std::string> argv = {KTSTR_VM_BIN, "shell", "--com2-log", dir + "/com2.bin"};
   argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> a;
-  for (auto& s : argv) a.push_back(s.data());
-  a.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, (dir + "/out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, (dir + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid;
   ExecResult r;
-  if (posix_spawn(&pid, a[0], &fa, nullptr, a.data(), environ) != 0) return r;
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.exit_code = ktstr::vmtest::run_captured(argv, dir);
   r.out = ktstr::vmtest::slurp(dir + "/out");
   r.err = ktstr::vmtest::slurp(dir + "/err");
   r.frames = control_frames(ktstr::vmtest::slurp(dir + "/com2.bin"));

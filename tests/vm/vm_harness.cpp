@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -81,13 +82,10 @@ std::string VmResult::describe() const {
   return s;
 }
 
-VmResult run_vm(const std::vector<std::string>& args) {
-  std::string dir = make_temp_dir("ktstr-vmtest");
-  std::vector<std::string> argv = {KTSTR_VM_BIN, "run", "--com2-log", dir + "/com2.bin", "--console-log",
-                                   dir + "/console.log", "--json", dir + "/report.json"};
-  argv.insert(argv.end(), args.begin(), args.end());
+int run_captured(const std::vector<std::string>& argv, const std::string& dir) {
+  std::vector<std::string> copy = argv;
   std::vector<char*> a;
-  for (auto& s : argv) a.push_back(s.data());
+  for (auto& s : copy) a.push_back(s.data());
   a.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -95,13 +93,21 @@ VmResult run_vm(const std::vector<std::string>& args) {
   posix_spawn_file_actions_addopen(&fa, 1, (dir + "/out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, (dir + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid;
-  if (posix_spawn(&pid, a[0], &fa, nullptr, a.data(), environ) != 0) throw std::runtime_error("spawn ktstr-vm");
+  int rc = posix_spawn(&pid, a[0], &fa, nullptr, a.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("spawn " + argv[0] + ": " + strerror(rc));
   int status = 0;
   waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
+VmResult run_vm(const std::vector<std::string>& args) {
+  std::string dir = make_temp_dir("ktstr-vmtest");
+  std::vector<std::string> argv = {KTSTR_VM_BIN, "run", "--com2-log", dir + "/com2.bin", "--console-log",
+                                   dir + "/console.log", "--json", dir + "/report.json"};
+  argv.insert(argv.end(), args.begin(), args.end());
   VmResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.exit_code = run_captured(argv, dir);
   r.out = slurp(dir + "/out");
   r.err = slurp(dir + "/err");
   r.console = slurp(dir + "/console.log");
