@@ -15,8 +15,8 @@ constexpr const char* kKmsgPath = "/dev/kmsg";
 constexpr size_t kReadBuf = 16384;
 // Records handled per readiness event: the boot's backlog (hundreds of records) must not keep the
 // loop from the payload's pipes; epoll is level-triggered, so the rest comes on the next turn.
-// Few records per wake-up: each costs a blocking COM2 write (~0.4 ms under TCG), and a child's
-// death must not wait behind a batch of boot records (death -> SCHD died budget: 5 ms).
+// Few records per wake-up: each is parsed and framed (COM2 only queues it), and a child's death
+// must not wait behind a batch of boot records (death -> SCHD died budget: 5 ms).
 constexpr int kRecordsPerWakeup = 4;
 
 }  // namespace

@@ -19,13 +19,21 @@ struct MountSpec {
   unsigned long flags;
   const char* data;
   bool required;
+  void (*then)(MountReport&) = nullptr;  // a step that needs this mount, run right after it
 };
+
+// Needs /proc; must precede the bpf mount, the first to ask the kernel for a module.
+void module_loading_off_if_futile(MountReport& r) {
+  std::string note;
+  if (!disable_futile_module_loading(note)) r.warnings.push_back(note);
+  else if (!note.empty()) r.notes.push_back(note);
+}
 
 constexpr unsigned long kNoDev = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
 // Order matters: /dev before /dev/shm and /dev/pts; sysfs before tracefs/debugfs/bpf/cgroup2.
 constexpr MountSpec kMounts[] = {
-    {"proc", "/proc", "proc", kNoDev, nullptr, true},
+    {"proc", "/proc", "proc", kNoDev, nullptr, true, module_loading_off_if_futile},
     {"sysfs", "/sys", "sysfs", kNoDev, nullptr, true},
     // DEVTMPFS_MOUNT is off in the Debian kernel: the kernel leaves /dev to us.
     {"devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", true},
@@ -63,11 +71,7 @@ MountReport mount_all() {
     bool ok = mount_one(m, error);
     r.timings += std::string(r.timings.empty() ? "" : ", ") + m.target + " " +
                  std::to_string((boottime_ns() - t0) / 1000) + " us";
-    if (ok && std::string_view(m.target) == "/proc") {
-      std::string note;
-      if (!disable_futile_module_loading(note)) r.warnings.push_back(note);
-      else if (!note.empty()) r.notes.push_back(note);
-    }
+    if (ok && m.then) m.then(r);
     if (ok) continue;
     if (m.required) {
       r.fatal = error;
