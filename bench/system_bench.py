@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Whole-system benchmark: boots the real kernel with the real init and schedulers through
-ktstr-vm, and measures what DESIGN.md and the issues budget. Writes bench/results.json and
+ktstr-vm, and measures what docs/ and the issues budget. Writes bench/results.json and
 bench/results.md (a Markdown table with date and machine). Run through scripts/bench.sh.
 
 Guest latencies come from frame timestamps (CLOCK_BOOTTIME); kernel moments come from printk
@@ -15,7 +15,7 @@ RUNS = int(os.environ.get("KTSTR_BENCH_RUNS", "5"))
 
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
-import gen_capture  # noqa: E402  the independent encoder of DESIGN.md §3, used by the tests
+import gen_capture  # noqa: E402  the independent encoder of docs/protocol.md, used by the tests
 
 
 def decode_capture(path):

@@ -1,4 +1,4 @@
-# Toolchain: static x86_64 musl C++ through `zig c++` (see ../shared/reference/environment.md §7).
+# Toolchain: static x86_64 musl C++ through `zig c++`.
 # The compiler is the wrapper beside this file; it runs $KTSTR_ZIG or the set-up script's Zig.
 # Any other musl C++ compiler works too: -DCMAKE_CXX_COMPILER=... with this file's flags.
 set(CMAKE_SYSTEM_NAME Linux)

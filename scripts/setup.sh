@@ -49,7 +49,8 @@ apt_packages() {
   for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
-  # Lists older than a day (or never fetched for trixie) are refreshed; otherwise no network.
+  # apt-get update only when the trixie lists were never fetched, the suites were just added, or a
+  # package is missing; otherwise no network.
   if [ -z "$(ls /var/lib/apt/lists/*trixie-backports*Packages* 2>/dev/null)" ]; then NEED_UPDATE=1; fi
   if [ "${NEED_UPDATE:-0}" = 1 ] || [ ${#missing[@]} -gt 0 ]; then
     log "apt-get update"
@@ -140,7 +141,7 @@ setup_schedulers() {
   mkdir -p "$build" "$out"
   local mk=(make -s -C "$src/tools/sched_ext" -j"$(nproc)" CLANG=clang-19 VMLINUX_BTF="$vmlinux" O="$build")
   log "building scx_simple and scx_ktstr_test (clang-19; ~1 min the first time)"
-  # Two steps: a one-shot static build breaks libbpf's shared link (environment.md §4).
+  # Two steps: in a one-shot build the static LDFLAGS reach libbpf's shared-library link, which fails.
   "${mk[@]}" c-sched-targets=scx_simple\ scx_ktstr_test scx_simple scx_ktstr_test >"$build/make1.log" 2>&1 \
     || { tail -30 "$build/make1.log" >&2; die "scheduler build failed (log: $build/make1.log)"; }
   rm -f "$build/build/bin/scx_simple" "$build/build/bin/scx_ktstr_test"

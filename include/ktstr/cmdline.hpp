@@ -1,4 +1,4 @@
-// Kernel cmdline keys (DESIGN.md §5), parsed once into a Config that is passed down.
+// Kernel cmdline keys (docs/cmdline.md), parsed once into a Config that is passed down.
 // Shared by init (which parses /proc/cmdline) and the host (which writes the keys).
 #pragma once
 

@@ -1,4 +1,4 @@
-// The initramfs contract (DESIGN.md §4): where the packer puts things and init finds them.
+// The initramfs contract (docs/initramfs.md): where the packer puts things and init finds them.
 #pragma once
 
 #include <string>

@@ -36,7 +36,7 @@ std::optional<KmsgRecord> parse_kmsg_record(std::string_view raw);
 // Undoes the kernel's \xNN escapes. Never fails: an incomplete escape stays literal.
 std::string kmsg_unescape(std::string_view s);
 
-// The KMSG frame value (DESIGN.md §3.2):
+// The KMSG frame value (docs/protocol.md):
 //   {"prio":N,"facility":N,"seq":N,"ts_us":N,"msg":"...","cont":["KEY=VALUE",...]}
 // Bytes outside printable ASCII are written as \u00XX (one code point per byte, see json.hpp), so
 // the value is valid JSON and UTF-8 whatever the message holds. "cont" is always present.

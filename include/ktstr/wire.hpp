@@ -1,4 +1,4 @@
-// Wire protocol v1 (DESIGN.md §3): COBS-framed TLV frames on COM2.
+// Wire protocol v1 (docs/protocol.md): COBS-framed TLV frames on COM2.
 //
 // One definition, used by the guest (encoder, async-signal-safe) and the host (streaming decoder).
 // Body layout, little-endian, encoded field by field (never by copying structs):
@@ -18,7 +18,7 @@ inline constexpr size_t kHeaderSize = 20;
 inline constexpr size_t kCrcSize = 4;
 inline constexpr size_t kMaxValue = 65536;
 // Stream values (SOUT/SERR/SLOG/ILOG) are chunked to at most this many bytes per frame.
-// 8 KiB, not DESIGN.md's original 4 KiB: a frame costs 25 fixed bytes plus COBS' 1 in 254, so
+// 8 KiB, not the 4 KiB first planned: a frame costs 25 fixed bytes plus COBS' 1 in 254, so
 // 4 KiB frames spend 1.06 % on framing and 8 KiB frames 0.7 % (budget: <= 1 %). Chunks are cut
 // at whatever a read returned, so bigger frames add no latency. Decoders accept N <= kMaxValue.
 inline constexpr size_t kStreamChunk = 8192;
@@ -42,7 +42,7 @@ struct Tag {
 };
 constexpr Tag make_tag(const char (&s)[5]) { return Tag{{s[0], s[1], s[2], s[3]}}; }
 
-// Guest -> host (DESIGN.md §3.2)
+// Guest -> host (docs/protocol.md)
 inline constexpr Tag kHelo = make_tag("HELO");
 inline constexpr Tag kPhas = make_tag("PHAS");
 inline constexpr Tag kSout = make_tag("SOUT");
@@ -57,7 +57,7 @@ inline constexpr Tag kCrsh = make_tag("CRSH");
 inline constexpr Tag kFatl = make_tag("FATL");
 inline constexpr Tag kDone = make_tag("DONE");
 inline constexpr Tag kKmsg = make_tag("KMSG");
-// Host -> guest (DESIGN.md §3.4)
+// Host -> guest (docs/protocol.md)
 inline constexpr Tag kRsiz = make_tag("RSIZ");
 inline constexpr Tag kStop = make_tag("STOP");
 

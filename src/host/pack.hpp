@@ -1,4 +1,4 @@
-// `ktstr-vm pack`: the initramfs as a deterministic, compressed newc cpio (DESIGN.md §4),
+// `ktstr-vm pack`: the initramfs as a deterministic, compressed newc cpio (docs/initramfs.md),
 // written through libarchive.
 #pragma once
 

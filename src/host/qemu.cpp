@@ -99,7 +99,7 @@ std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel
                                    const QemuSockets& s) {
   std::vector<std::string> a = {kQemu, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                                 "-machine", "pc"};
-  // Multi-threaded TCG oopses the guest when sched_ext schedulers attach and detach (DESIGN.md §8).
+  // Multi-threaded TCG oopses the guest when sched_ext schedulers attach and detach (docs/architecture.md).
   a.insert(a.end(), {"-accel", accel == "kvm" ? "kvm" : "tcg,thread=single"});
   if (accel == "kvm") a.insert(a.end(), {"-cpu", "host"});
   if (fs::exists(kQboot)) a.insert(a.end(), {"-bios", kQboot});

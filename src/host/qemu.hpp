@@ -1,4 +1,4 @@
-// The QEMU command line (DESIGN.md §8) and the accelerator choice.
+// The QEMU command line (docs/architecture.md) and the accelerator choice.
 #pragma once
 
 #include <string>

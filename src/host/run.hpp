@@ -1,5 +1,5 @@
 // `ktstr-vm run`: pack, boot QEMU, decode COM2 live, judge the run by its frames, exit with the
-// payload's status (DESIGN.md §3.3, §8).
+// payload's status (docs/exit-codes.md, docs/architecture.md).
 #pragma once
 
 #include <string>

@@ -247,7 +247,7 @@ void ShellVm::on_data(int which, std::string_view data) {
   }
 }
 
-// RSIZ {"cols","rows"} towards the guest (DESIGN.md §3.4); seq counts this direction alone.
+// RSIZ {"cols","rows"} towards the guest (docs/protocol.md); seq counts this direction alone.
 void ShellVm::send_resize() {
   resize_pending_ = false;
   std::optional<WindowSize> ws = window_size(0);

@@ -1,4 +1,4 @@
-// `ktstr-vm shell` (DESIGN.md §7, §8): an interactive shell in the VM on the host's terminal
+// `ktstr-vm shell` (docs/architecture.md): an interactive shell in the VM on the host's terminal
 // (raw mode, Ctrl-A X quits, resizes follow the window), or one command with --exec whose output
 // arrives byte-exact on stdout and whose status becomes ktstr-vm's.
 #pragma once

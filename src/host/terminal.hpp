@@ -1,4 +1,4 @@
-// The host terminal for `ktstr-vm shell` (DESIGN.md §8): raw mode that is always undone, and the
+// The host terminal for `ktstr-vm shell` (docs/architecture.md): raw mode that is always undone, and the
 // window size the guest's PTY should have.
 #pragma once
 

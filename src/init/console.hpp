@@ -1,4 +1,4 @@
-// The shell console (DESIGN.md §7): /dev/hvc0, the virtio console wired to the host's terminal,
+// The shell console (docs/architecture.md): /dev/hvc0, the virtio console wired to the host's terminal,
 // or COM2 when the VM has no hvc0 (then shell bytes and frames share the line). Owns its fd.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Init's own faults (DESIGN.md §6.1). PID 1 must never die: a fault signal or std::terminate
+// Init's own faults (docs/architecture.md). PID 1 must never die: a fault signal or std::terminate
 // writes a CRSH frame on the pre-opened COM2 fd (write() only) and reboots.
 //
 // The only global state of init lives here, because a signal handler can reach nothing else:

@@ -1,4 +1,4 @@
-// The one event loop (DESIGN.md §6.4): a single epoll_wait dispatching each ready fd to a small
+// The one event loop (docs/architecture.md): a single epoll_wait dispatching each ready fd to a small
 // handler that never blocks. Every waiting phase runs the loop until its condition holds.
 #pragma once
 

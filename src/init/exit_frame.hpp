@@ -1,4 +1,4 @@
-// The EXIT frame (DESIGN.md §3.2): how the payload (test path) or /exec_cmd (shell path) ended,
+// The EXIT frame (docs/protocol.md): how the payload (test path) or /exec_cmd (shell path) ended,
 // in one format for both paths.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Host -> guest control frames on COM2 (DESIGN.md §3.4): RSIZ {"cols","rows"} and STOP {}.
+// Host -> guest control frames on COM2 (docs/protocol.md): RSIZ {"cols","rows"} and STOP {}.
 // Reads COM2's input side through its own non-blocking fd on the event loop and decodes frames
 // with the same decoder the host uses: damaged or unknown frames are skipped (and logged).
 #pragma once

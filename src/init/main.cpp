@@ -1,4 +1,4 @@
-// ktstr-init: PID 1 of a sched_ext test VM. main() is the phase list of DESIGN.md §6; each phase
+// ktstr-init: PID 1 of a sched_ext test VM. main() is the phase list of docs/architecture.md; each phase
 // is one call into its own file. PID 1 must never exit: every path ends in finish_and_reboot().
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-// The shell's greeting (DESIGN.md §7): what this VM is and how to leave it.
+// The shell's greeting (docs/architecture.md): what this VM is and how to leave it.
 #pragma once
 
 #include <string>

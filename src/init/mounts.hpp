@@ -1,4 +1,4 @@
-// Filesystems init needs (DESIGN.md §6.2): one table, one loop.
+// Filesystems init needs (docs/architecture.md): one table, one loop.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// The payload (DESIGN.md §6.7-6.8): argv from /args, its own process group, stdout/stderr into
+// The payload (docs/architecture.md): argv from /args, its own process group, stdout/stderr into
 // SOUT/SERR, EXIT with the real wait status. Orphans it leaves are killed with its group.
 #pragma once
 

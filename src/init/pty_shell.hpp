@@ -1,4 +1,4 @@
-// The interactive shell (DESIGN.md §7): a login shell leading its own session with a PTY slave
+// The interactive shell (docs/architecture.md): a login shell leading its own session with a PTY slave
 // as controlling terminal (so job control and Ctrl-C work), and two relays between the PTY
 // master and the console. The reaper reports the shell's exit; the kernel sends SIGWINCH.
 #pragma once

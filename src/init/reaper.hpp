@@ -1,4 +1,4 @@
-// The one reaper (DESIGN.md §6.4): SIGCHLD arrives through a signalfd on the event loop; every
+// The one reaper (docs/architecture.md): SIGCHLD arrives through a signalfd on the event loop; every
 // child is reaped with waitpid(-1, WNOHANG) until none is left, and looked up in a pid->role
 // table. SIGCHLD is never ignored, so real wait statuses reach the reports.
 #pragma once

@@ -1,4 +1,4 @@
-// One direction of the shell proxy (DESIGN.md §7): copies bytes from one fd to another on the
+// One direction of the shell proxy (docs/architecture.md): copies bytes from one fd to another on the
 // event loop and never blocks. While the destination cannot take more, the source is not read,
 // so back-pressure reaches the writer instead of piling up in init.
 #pragma once

@@ -1,4 +1,4 @@
-// /sched_enable and /sched_disable (DESIGN.md §4): lines of the form `echo VALUE > /path`, run
+// /sched_enable and /sched_disable (docs/initramfs.md): lines of the form `echo VALUE > /path`, run
 // before the scheduler starts and after it stops. Not a shell: only that form is accepted.
 #pragma once
 

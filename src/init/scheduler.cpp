@@ -15,7 +15,7 @@
 namespace ktstr::init {
 namespace {
 
-constexpr uint64_t kAttachPollMs = 2;  // DESIGN.md: <= 5 ms cadence
+constexpr uint64_t kAttachPollMs = 2;  // the only poll: <= 5 ms apart (docs/architecture.md)
 
 std::vector<std::string> read_lines(const char* path) {
   std::vector<std::string> lines;

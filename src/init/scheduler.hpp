@@ -1,4 +1,4 @@
-// The scheduler under test (DESIGN.md §6.6): spawned from /scheduler with /sched_args, output
+// The scheduler under test (docs/architecture.md): spawned from /scheduler with /sched_args, output
 // into SLOG, attach detected from sysfs, death seen by the reaper at once.
 // Life: none -> spawned -> attached -> stopped, or -> died / not_attached.
 #pragma once

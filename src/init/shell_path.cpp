@@ -22,7 +22,7 @@
 namespace ktstr::init {
 namespace {
 
-// Bounds (DESIGN.md §6.9 applies here too: every step bounded, no fixed sleeps).
+// Bounds (as in the test path, docs/architecture.md: every step bounded, no fixed sleeps).
 constexpr uint32_t kCmdTermGraceMs = 2000;   // TERM -> KILL for a timed-out or stopped command
 constexpr uint64_t kCmdReapMs = 1000;        // ... and its reap after KILL
 constexpr uint32_t kSchedGraceMs = 2000;     // SIGINT -> SIGKILL for the scheduler

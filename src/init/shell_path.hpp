@@ -1,4 +1,4 @@
-// The shell path (DESIGN.md §7): an interactive PTY shell on hvc0, or /exec_cmd run once.
+// The shell path (docs/architecture.md): an interactive PTY shell on hvc0, or /exec_cmd run once.
 #pragma once
 
 #include "com2.hpp"

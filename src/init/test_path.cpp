@@ -23,7 +23,7 @@
 namespace ktstr::init {
 namespace {
 
-// Teardown bounds (DESIGN.md §6.9: bounded at every step, no fixed sleeps).
+// Teardown bounds (docs/architecture.md, test path: bounded at every step, no fixed sleeps).
 constexpr uint32_t kPayloadTermGraceMs = 2000;  // TERM -> KILL for a timed-out/aborted payload
 constexpr uint32_t kOrphanIdleMs = 200;          // output holders after the payload exited
 constexpr uint64_t kDrainDeadlineMs = 5000;      // payload pipes to EOF
@@ -42,7 +42,7 @@ void report_errors(const std::vector<std::string>& errors) {
 }
 
 // One run of the test path. Owns the event loop and everything registered with it; each public
-// step is one phase group of DESIGN.md §6, called in order by run_test_path().
+// step is one row of the test path table in docs/architecture.md, called in order by run_test_path().
 class TestRun {
  public:
   TestRun(const Config& config, Com2& com2, int com1_fd)
@@ -50,10 +50,10 @@ class TestRun {
         sched_(loop_, reaper_, com2), payload_(loop_, reaper_, com2) {}
   ~TestRun() { com2_.detach(); }  // queued frames go out before DONE (sent after the run)
 
-  bool set_up();           // §6.4-6.5: loop, reaper, kernel log, heartbeat, sched_enable, tracing
-  bool start_scheduler();  // §6.6: true if there is none, or it is attached
-  void run_payload();      // §6.7-6.8: spawn, forward, watch the scheduler and the timeout
-  void tear_down();        // §6.9: reverse order, every step bounded
+  bool set_up();           // loop, reaper, kernel log, heartbeat, sched_enable, tracing
+  bool start_scheduler();  // true if there is none, or it is attached
+  void run_payload();      // spawn, forward, watch the scheduler and the timeout
+  void tear_down();        // reverse order, every step bounded
   const RunResult& result() const { return result_; }
 
  private:

@@ -1,4 +1,4 @@
-// The test path (DESIGN.md §6.4-6.9): scheduler, payload, live output, teardown. Everything runs
+// The test path (docs/architecture.md): scheduler, payload, live output, teardown. Everything runs
 // on one event loop. Returns the exit code DONE reports.
 #pragma once
 

@@ -1,4 +1,4 @@
-// trace_pipe -> COM1 (DESIGN.md §6.5, §6.9), with the sched_ext_dump tracepoint enabled, and DUMP
+// trace_pipe -> COM1 (docs/architecture.md), with the sched_ext_dump tracepoint enabled, and DUMP
 // frames when a scheduler debug dump starts and completes. trace_pipe is read non-blocking: a
 // blocking reader parked on an empty buffer is never woken by tracing_on=0.
 #pragma once

@@ -1,4 +1,4 @@
-// libFuzzer target for the kernel cmdline parser (src/common/cmdline.cpp, DESIGN.md §5).
+// libFuzzer target for the kernel cmdline parser (src/common/cmdline.cpp, docs/cmdline.md).
 // Invariants (abort on violation):
 //   - every field of the parsed Config is within the range the parser promises;
 //   - writing that Config back as KTSTR_* keys and parsing it again gives the same Config with

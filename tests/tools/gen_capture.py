@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes a synthetic COM2 capture (wire protocol v1, DESIGN.md section 3) plus what a correct
+"""Writes a synthetic COM2 capture (wire protocol v1, docs/protocol.md) plus what a correct
 decoder must make of it.
 
 This is an independent implementation of the protocol (COBS, CRC32C, body layout) written from

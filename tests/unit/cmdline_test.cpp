@@ -1,4 +1,4 @@
-// Kernel cmdline keys (DESIGN.md §5): good values parsed, bad ones warned about and defaulted.
+// Kernel cmdline keys (docs/cmdline.md): good values parsed, bad ones warned about and defaulted.
 #include <gtest/gtest.h>
 
 #include "ktstr/cmdline.hpp"

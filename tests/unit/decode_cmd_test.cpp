@@ -1,5 +1,5 @@
 // `ktstr-vm decode` end to end through run_decode(): real capture files, stdout and stderr
-// redirected to temp files, exit codes per DESIGN.md §8.
+// redirected to temp files, exit codes per docs/exit-codes.md.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks `ktstr-vm decode` against captures written by an independent implementation of the wire
-# protocol (tests/tools/gen_capture.py, Python, written from DESIGN.md §3 only):
+# protocol (tests/tools/gen_capture.py, Python, written from the protocol spec only, docs/protocol.md):
 #   - --stream SOUT / --stream SERR are byte-exact (cmp) with what was sent in intact frames;
 #   - --json delivers exactly the intact frames (type, seq, t_ns, value), in order;
 #   - the seqs reported as "lost seq ..." are exactly the frames damaged on purpose;

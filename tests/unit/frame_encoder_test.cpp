@@ -146,7 +146,7 @@ TEST(FrameEncoder, RandomValuesRoundTrip) {
   }
 }
 
-// is_known and is_stream classify exactly the types DESIGN.md §3 defines.
+// is_known and is_stream classify exactly the types docs/protocol.md defines.
 TEST(FrameEncoder, ClassifiesFrameTypes) {
   EXPECT_TRUE(w::is_stream(w::kSout));
   EXPECT_TRUE(w::is_stream(w::kIlog));

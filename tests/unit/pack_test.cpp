@@ -1,4 +1,4 @@
-// ktstr-vm pack: deterministic bytes and the DESIGN.md §4 layout.
+// ktstr-vm pack: deterministic bytes and the layout of docs/initramfs.md.
 #include <gtest/gtest.h>
 
 #include <archive.h>
@@ -93,7 +93,7 @@ TEST_F(PackTest, SameInputsGiveSameBytes) {
   }
 }
 
-// The layout follows DESIGN.md §4: console node, init, scheduler, args, config, sentinel last.
+// The layout follows docs/initramfs.md: console node, init, scheduler, args, config, sentinel last.
 TEST_F(PackTest, LayoutFollowsTheContract) {
   pack_initramfs(spec_, (dir_ / "a").string());
   auto entries = list_archive((dir_ / "a").string());

@@ -46,7 +46,7 @@ TEST(VmBasic, SchedulerAttachesBeforePayload) {
   EXPECT_NE(r.stream("SLOG").find("EXIT: unregistered from user space"), std::string::npos) << r.describe();
 }
 
-// The filesystems of DESIGN.md §6.2 are mounted. The initramfs has no /lib/modules, so init
+// The filesystems of docs/architecture.md are mounted. The initramfs has no /lib/modules, so init
 // turns off the kernel's module auto-loading (each request would run a modprobe that can only
 // fail, ~20 ms under TCG) and says so in its log.
 TEST(VmBasic, MountsPresentAndModuleAutoloadOffWithoutModules) {

@@ -1,4 +1,4 @@
-// The test path of DESIGN.md §6 on the real kernel: statuses, lossless output, scheduler life
+// The test path of docs/architecture.md on the real kernel: statuses, lossless output, scheduler life
 // and death, dumps, timeouts, orphans, init's own faults and bad inputs.
 #include <gtest/gtest.h>
 
