@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "decode_cmd.hpp"
+#include "ktstr/exit_codes.hpp"
 #include "pack.hpp"
 #include "paths.hpp"
 #include "run.hpp"
@@ -23,13 +24,18 @@ live, and exits with the payload's exit status.)";
 
 constexpr const char* kFooter = R"(
 EXIT STATUS (run, shell --exec)
-  The payload's own exit code; 128+N if a signal killed it.
-  124  the payload timed out (--timeout)
-  125  the run failed around the payload: scheduler died or never attached, the kernel splatted
-       (BUG, WARNING, Oops, stall, sched_ext error exit...), the VM crashed or hung, init hit a
-       fatal error, or the COM2 stream was damaged or truncated
-  126  the payload is not executable;  127  the payload was not found
-  130  interrupted (Ctrl-C)
+  0-123  the payload's own exit code, passed through (run: only when the run around it was clean)
+  128+N  a signal N killed the payload (e.g. 137 for SIGKILL)
+  2      usage error: the command line is wrong, nothing ran (any subcommand)
+  124    the payload timed out (--timeout)
+  125    the run failed around the payload: scheduler died or never attached, the kernel splatted
+         (BUG, WARNING, Oops, stall, ...), the VM crashed or hung, init hit a fatal error, the
+         COM2 stream was damaged or truncated, or ktstr-vm itself hit an error
+  126    the payload is not executable
+  127    the payload was not found
+  129    ktstr-vm got SIGHUP;  130  interrupted (Ctrl-C);  143  ktstr-vm got SIGTERM
+  A payload that itself exits 124-127 is reported as that status, so check the reason on stderr
+  (or "reason" in --json) to tell them apart.
 
 ENVIRONMENT
   KTSTR_KERNEL  kernel image when --kernel is not given
@@ -148,7 +154,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version end here with 0; any real parse error is the one usage status, not
+    // CLI11's own codes (105, 106, 109...), which would look like a payload's.
+    return app.exit(e) == 0 ? ktstr::exit_code::kOk : ktstr::exit_code::kUsage;
   }
   try {
     if (*pack) {
@@ -169,7 +177,7 @@ int main(int argc, char** argv) {
     if (*decode) return run_decode(dec);
   } catch (const std::exception& e) {
     std::cerr << "ktstr-vm: error: " << e.what() << "\n";
-    return 125;
+    return ktstr::exit_code::kInfrastructure;
   }
   return 0;
 }

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "ktstr/exit_codes.hpp"
+
 namespace ktstr::host {
 namespace {
 
@@ -36,7 +38,7 @@ void write_json_report(const std::string& path, const nlohmann::json& report) {
 }
 
 void write_junit_report(const std::string& path, const std::string& name, const nlohmann::json& r) {
-  int code = r.value("exit_code", 125);
+  int code = r.value("exit_code", exit_code::kInfrastructure);
   std::string reason = r.value("reason", "");
   double secs = r.value("wall_s", 0.0);
   bool failed = code != 0;

@@ -217,7 +217,7 @@ void HostRun::pump() {
 
 int HostRun::finish() {
   Verdict v = session_.verdict(decoder_.stats(), console_tail_, watchdog_, watchdog_reason_);
-  if (interrupted_) v = {130, "interrupted"};
+  if (interrupted_) v = {exit_code::kInterrupted, "interrupted"};
   if (!session_.helo_seen() && !qemu_stderr_.empty()) std::cerr << "ktstr-vm: QEMU said:\n" << qemu_stderr_;
   if (!v.reason.empty() && !session_.done_seen() && !o_.verbose && !console_tail_.empty()) {
     // The end of the console: the panic or the last kernel words.

@@ -124,7 +124,7 @@ Verdict RunSession::verdict(const wire::DecodeStats& stats, const std::string& c
   // A crash or hang keeps its own reason: the splat is then in the report.
   const auto& splats = splats_.splats();
   if (!splats.empty() && !sinks_.splats_warn_only && !done_.is_null()) {
-    v.exit_code = 125;
+    v.exit_code = exit_code::kInfrastructure;
     v.reason = "kernel splat: " + splats.front().first_line;
     if (splats.size() > 1) v.reason += " (and " + std::to_string(splats.size() - 1) + " more)";
   }
@@ -144,7 +144,7 @@ Verdict RunSession::frames_verdict(const wire::DecodeStats& stats, const std::st
     if (done_.contains("reason") && done_["reason"].is_string()) v.reason = done_["reason"].get<std::string>();
     // Nothing silently lost: the guest's counts must match what arrived.
     if (stats.corrupt || stats.lost) {
-      v.exit_code = 125;
+      v.exit_code = exit_code::kInfrastructure;
       v.reason = "COM2 stream damaged: " + std::to_string(stats.corrupt) + " corrupt, " +
                  std::to_string(stats.lost) + " lost frames";
       return v;
@@ -154,7 +154,7 @@ Verdict RunSession::frames_verdict(const wire::DecodeStats& stats, const std::st
         uint64_t want = done_["bytes"].value(s, uint64_t(0));
         uint64_t got = stream_bytes_.count(s) ? stream_bytes_.at(s) : 0;
         if (want != got) {
-          v.exit_code = 125;
+          v.exit_code = exit_code::kInfrastructure;
           v.reason = std::string(s) + " bytes: guest sent " + std::to_string(want) + ", host received " +
                      std::to_string(got);
           return v;

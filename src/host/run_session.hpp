@@ -9,13 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "ktstr/exit_codes.hpp"
 #include "ktstr/frame_decoder.hpp"
 #include "splat.hpp"
 
 namespace ktstr::host {
 
 struct Verdict {
-  int exit_code = 125;
+  int exit_code = exit_code::kInfrastructure;
   std::string reason;  // empty when the payload's own status is reported
 };
 

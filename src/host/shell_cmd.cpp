@@ -288,7 +288,7 @@ int ShellVm::finish() {
   }
   if (signal_) {
     std::cerr << "ktstr-vm: interrupted (signal " << signal_ << "), VM stopped\n";
-    return 128 + signal_;
+    return exit_code::for_signal(signal_);
   }
   Verdict v = session_.verdict(decoder_.stats(), console_tail_, watchdog_, watchdog_reason_);
   if (!session_.helo_seen() && !qemu_stderr_.empty()) std::cerr << "ktstr-vm: QEMU said:\n" << qemu_stderr_;

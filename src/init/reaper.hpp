@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "event_loop.hpp"
+#include "ktstr/exit_codes.hpp"
 
 namespace ktstr::init {
 
@@ -21,7 +22,7 @@ struct ExitStatus {
   int signal = 0;  // terminating signal, if signaled
   bool core = false;
   // The shell convention: code, or 128 + signal.
-  int exit_code() const { return signaled ? 128 + signal : code; }
+  int exit_code() const { return signaled ? exit_code::for_signal(signal) : code; }
   // JSON object fields for EXIT / SCHD: {"code":N} or {"signal":N,"core":b}.
   std::string json_fields() const;
 };

@@ -10,6 +10,7 @@
 #include "event_loop.hpp"
 #include "exit_frame.hpp"
 #include "host_control.hpp"
+#include "ktstr/exit_codes.hpp"
 #include "ktstr/initramfs.hpp"
 #include "leftovers.hpp"
 #include "motd.hpp"
@@ -124,7 +125,7 @@ void run_exec(ShellContext& c, RunResult& result) {
   if (!exited) return fail(result, c.com2, "the command did not end after SIGKILL");
   timed_out = timed_out && !c.sched_died;
   send_exit(c.com2, status, timed_out, status.exit_code());
-  result.exit_code = c.sched_died ? 125 : timed_out ? 124 : status.exit_code();
+  result.exit_code = c.sched_died ? exit_code::kInfrastructure : timed_out ? exit_code::kTimedOut : status.exit_code();
   if (c.sched_died) result.reason = "scheduler died during the command";
   else if (timed_out) result.reason = "command timed out after " + std::to_string(c.config.timeout_s) + " s";
   else if (c.stop_requested) result.reason = "stopped by the host";

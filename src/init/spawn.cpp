@@ -4,6 +4,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "ktstr/exit_codes.hpp"
+
 namespace ktstr::init {
 namespace {
 
@@ -42,7 +44,7 @@ void child_restore_signals(const sigset_t* mask) {
 
 }  // namespace
 
-int exec_errno_to_code(int err) { return (err == ENOENT || err == ENOTDIR) ? 127 : 126; }
+int exec_errno_to_code(int err) { return exit_code::for_exec_errno(err); }
 
 bool make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
   int fds[2];

@@ -9,6 +9,7 @@
 #include "event_loop.hpp"
 #include "exit_frame.hpp"
 #include "host_control.hpp"
+#include "ktstr/exit_codes.hpp"
 #include "ktstr/json_str.hpp"
 #include "ktstr/initramfs.hpp"
 #include "kmsg.hpp"
@@ -165,13 +166,13 @@ void TestRun::finish_payload(bool sched_died) {
   payload_.drain(kOrphanIdleMs, after_ms(kDrainDeadlineMs));
   send_exit(com2_, payload_.status(), payload_.timed_out(), payload_.exit_code());
   if (sched_died) {
-    result_.exit_code = 125;
+    result_.exit_code = exit_code::kInfrastructure;
     result_.reason = "scheduler died during the test";
   } else if (stop_requested_) {
-    result_.exit_code = 130;
+    result_.exit_code = exit_code::kInterrupted;
     result_.reason = "stopped by the host (interrupted)";
   } else if (payload_.timed_out()) {
-    result_.exit_code = 124;
+    result_.exit_code = exit_code::kTimedOut;
     result_.reason = "payload timed out after " + std::to_string(config_.timeout_s) + " s";
   } else {
     result_.exit_code = payload_.exit_code();

@@ -4,11 +4,12 @@
 
 #include "com2.hpp"
 #include "ktstr/cmdline.hpp"
+#include "ktstr/exit_codes.hpp"
 
 namespace ktstr::init {
 
 struct RunResult {
-  int exit_code = 125;
+  int exit_code = exit_code::kInfrastructure;
   std::string reason;  // set for infrastructure failures (exit 124/125)
   // CLOCK_BOOTTIME ms of the milestones, for DONE's timings_ms (0 = not reached).
   uint64_t attached_ms = 0, payload_start_ms = 0, payload_exit_ms = 0, teardown_ms = 0;
