@@ -2,7 +2,8 @@
 # Set up everything ktstr-init needs on a Debian 12 machine, idempotently:
 #   apt packages (plus trixie/trixie-backports pinned low), the Zig musl C++ toolchain from npm,
 #   the newest trixie-backports cloud kernel (vmlinuz + config), and the scheduler fixtures
-#   (scx_simple built static from the matching linux-source, and our own test scheduler).
+#   (scx_simple built static from the matching linux-source, and our own test scheduler, static
+#   and as the tree builds it by default: dynamic, as scx_ktstr_test-dynamic).
 # Everything lands in ${KTSTR_CACHE:-$HOME/.cache/ktstr-init}; a second run only checks stamps.
 set -euo pipefail
 
@@ -22,6 +23,7 @@ APT_PACKAGES=(
   libarchive-dev libcli11-dev nlohmann-json3-dev
   clang-19 llvm-19 clang-14 libclang-rt-14-dev llvm-14-dev
   libelf-dev libzstd-dev zlib1g-dev xz-utils
+  stress-ng bpftool pax-utils
 )
 
 # --- 1. apt: extra suites pinned at priority 100, derived from the system's own sources ---------
@@ -112,12 +114,12 @@ setup_schedulers() {
   local mm=${KV%%.*}.$(echo "$KV" | cut -d. -f2)
   local src=$CACHE/src/linux-source-$mm
   local out=$CACHE/scx/$KV
-  local stamp=$out/.built-v2
+  local stamp=$out/.built-v3
   # The stamp holds a hash of our fixture sources, so editing them triggers a rebuild.
   local want
   want=$(cat "$ROOT/tests/fixtures/scx_ktstr_test.bpf.c" "$ROOT/tests/fixtures/scx_ktstr_test.c" | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-     && [ -x "$out/scx_simple" ] && [ -x "$out/scx_ktstr_test" ]; then return; fi
+     && [ -x "$out/scx_simple" ] && [ -x "$out/scx_ktstr_test" ] && [ -x "$out/scx_ktstr_test-dynamic" ]; then return; fi
   if [ ! -f "$src/.unpacked" ]; then
     log "downloading and unpacking linux-source-$mm (~170 MB, ~40 s)"
     local tmp; tmp=$(mktemp -d "$CACHE/sdl.XXXXXX")
@@ -144,13 +146,18 @@ setup_schedulers() {
   # Two steps: in a one-shot build the static LDFLAGS reach libbpf's shared-library link, which fails.
   "${mk[@]}" c-sched-targets=scx_simple\ scx_ktstr_test scx_simple scx_ktstr_test >"$build/make1.log" 2>&1 \
     || { tail -30 "$build/make1.log" >&2; die "scheduler build failed (log: $build/make1.log)"; }
+  # The tree's default build is dynamic (glibc, libelf, libz): keep one, as users build them.
+  file -L "$build/build/bin/scx_ktstr_test" | grep -q 'dynamically linked' || die "scx_ktstr_test (make1) is not dynamic"
+  cp "$build/build/bin/scx_ktstr_test" "$out/.scx_ktstr_test-dynamic.tmp"
+  mv -f "$out/.scx_ktstr_test-dynamic.tmp" "$out/scx_ktstr_test-dynamic"
   rm -f "$build/build/bin/scx_simple" "$build/build/bin/scx_ktstr_test"
   "${mk[@]}" c-sched-targets=scx_simple\ scx_ktstr_test LDFLAGS="-static -lelf -lz -lzstd -lpthread" \
     scx_simple scx_ktstr_test >"$build/make2.log" 2>&1 \
     || { tail -30 "$build/make2.log" >&2; die "static relink failed (log: $build/make2.log)"; }
   for s in scx_simple scx_ktstr_test; do
     file -L "$build/build/bin/$s" | grep -q 'statically linked' || die "$s is not static"
-    cp "$build/build/bin/$s" "$out/$s"
+    cp "$build/build/bin/$s" "$out/.$s.tmp"   # then a rename: a test running meanwhile never sees half a file
+    mv -f "$out/.$s.tmp" "$out/$s"
   done
   ln -sfn "scx/$KV" "$CACHE/schedulers"
   printf '%s\n' "$want" > "$stamp"

@@ -11,6 +11,7 @@
 #include "paths.hpp"
 #include "run.hpp"
 #include "shell_cmd.hpp"
+#include "status_error.hpp"
 
 using namespace ktstr::host;
 
@@ -31,8 +32,8 @@ EXIT STATUS (run, shell --exec)
   125    the run failed around the payload: scheduler died or never attached, the kernel splatted
          (BUG, WARNING, Oops, stall, ...), the VM crashed or hung, init hit a fatal error, the
          COM2 stream was damaged or truncated, or ktstr-vm itself hit an error
-  126    the payload is not executable
-  127    the payload was not found
+  126    the payload is not executable (a directory as program or --scheduler: at once, no VM)
+  127    the payload was not found (a bare name neither in the guest nor on the host PATH: at once)
   129    ktstr-vm got SIGHUP;  130  interrupted (Ctrl-C);  143  ktstr-vm got SIGTERM
   A payload that itself exits 124-127 is reported as that status, so check the reason on stderr
   (or "reason" in --json) to tell them apart.
@@ -44,6 +45,8 @@ ENVIRONMENT
 EXAMPLES
   ktstr-vm run --scheduler scx_simple -- sh -c 'echo $SCHED_PID; stress-ng --cpu 2 -t 5'
   ktstr-vm run --scheduler ./my_sched --sched-arg -v --include ./tests -- ./tests/run.sh
+  ktstr-vm run --scheduler ./scx_central -- stress-ng --cpu 2 -t 5   (dynamic ones too; stress-ng from the host)
+  ktstr-vm run --scheduler scx_simple --tool bpftool -- sh -c 'bpftool struct_ops list'
   ktstr-vm run --timeout 30 --json report.json --com2-log com2.bin -- ./my_test
   ktstr-vm shell --scheduler scx_simple --include ./tools     (Ctrl-A X or `exit` to leave)
   ktstr-vm shell --exec 'cat /sys/kernel/sched_ext/state; exit 3'
@@ -56,8 +59,12 @@ void add_vm_content(CLI::App* c, RunOptions& o) {
                 "scheduler: a file, or a name from the set-up cache (scx_simple, scx_ktstr_test)");
   c->add_option("--sched-arg", o.pack.sched_args, "argument for the scheduler (repeatable)")->allow_extra_args(false);
   c->add_option("--include", o.pack.includes,
-                "file or directory to pack under /include-files (repeatable); its executables' "
-                "directories join PATH")->allow_extra_args(false);
+                "file or directory to pack under /include-files/NAME (repeatable; NAME must be unique); "
+                "its executables' directories join PATH. In a directory, a symlink to something inside "
+                "it stays a link; any other symlink becomes a copy of its target under the link's name. "
+                "ELF files bring their interpreter and libraries")->allow_extra_args(false);
+  c->add_option("--tool", o.pack.tools, "host program to pack with its libraries and put on the guest's PATH: "
+                "NAME from the host PATH, or a path (repeatable)")->allow_extra_args(false);
   c->add_option("--sched-enable", o.pack.sched_enable, "file of `echo V > /path` lines run before the scheduler");
   c->add_option("--sched-disable", o.pack.sched_disable, "file of `echo V > /path` lines run after it stops");
 }
@@ -175,6 +182,9 @@ int main(int argc, char** argv) {
     if (*runc) return run_command(run);
     if (*shell) return shell_command(run);
     if (*decode) return run_decode(dec);
+  } catch (const StatusError& e) {
+    std::cerr << "ktstr-vm: error: " << e.what() << "\n";
+    return e.status;
   } catch (const std::exception& e) {
     std::cerr << "ktstr-vm: error: " << e.what() << "\n";
     return ktstr::exit_code::kInfrastructure;

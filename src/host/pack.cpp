@@ -3,7 +3,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +16,10 @@
 #include <stdexcept>
 
 #include "base_layout.hpp"
+#include "elf_closure.hpp"
+#include "host_query.hpp"
+#include "ktstr/exit_codes.hpp"
+#include "status_error.hpp"
 #include "ktstr/initramfs.hpp"
 
 namespace fs = std::filesystem;
@@ -61,17 +67,77 @@ void add_host_file(Layout& l, const std::string& guest, const std::string& host,
   l[rel(guest)] = std::move(e);
 }
 
-void add_host_tree(Layout& l, const std::string& guest, const std::string& host) {
-  std::error_code ec;
-  if (fs::is_directory(host, ec)) {
-    add_parents(l, guest + "/x");
-    for (auto it = fs::recursive_directory_iterator(host); it != fs::recursive_directory_iterator(); ++it) {
-      std::string g = guest + "/" + fs::relative(it->path(), host).string();
-      if (it->is_directory()) l.try_emplace(rel(g), Entry{Entry::dir, 0755});
-      else if (it->is_regular_file()) add_host_file(l, g, it->path().string());
+// One file of an --include: where it goes and where its bytes come from.
+struct IncludedFile {
+  std::string guest, host;
+  unsigned mode;
+};
+
+// Copies an included directory. A symlink whose target lies inside the same copied tree stays a
+// link (written relative, so it points at the guest copy); any other link is replaced by a copy
+// of what it points to, under the link's own name (a linked directory is copied whole). Nothing
+// lands outside the include; a dangling link or a link loop is an error.
+class IncludeWalker {
+ public:
+  IncludeWalker(Layout& l, std::vector<IncludedFile>& files, std::string what)
+      : l_(l), files_(files), what_(std::move(what)) {}
+
+  void copy_dir(const fs::path& host, const std::string& guest) {
+    fs::path root = fs::canonical(host);
+    if (!on_stack_.insert(root).second)
+      throw std::runtime_error(what_ + ": symlink loop at " + host.string());
+    l_.try_emplace(rel(guest), Entry{Entry::dir, 0755});
+    walk(root, root, guest);
+    on_stack_.erase(root);
+  }
+
+ private:
+  void walk(const fs::path& root, const fs::path& dir, const std::string& guest) {
+    for (const auto& de : fs::directory_iterator(dir)) {
+      const fs::path& p = de.path();
+      std::string g = guest + "/" + p.filename().string();
+      fs::file_status ls = fs::symlink_status(p);
+      if (fs::is_symlink(ls)) {
+        std::error_code ec;
+        fs::path target = fs::canonical(p, ec);
+        if (ec) throw std::runtime_error(what_ + ": " + p.string() + ": dangling symlink");
+        auto [a, b] = std::mismatch(root.begin(), root.end(), target.begin(), target.end());
+        if (a == root.end()) {  // inside this tree: keep the link, relative to the guest copy
+          Entry e{Entry::symlink, 0777};
+          e.target = target.lexically_relative(dir).string();
+          if (e.target.empty()) e.target = ".";
+          l_[rel(g)] = e;
+        } else if (fs::is_directory(target)) {
+          copy_dir(target, g);
+        } else {
+          add_file(target, g);
+        }
+      } else if (fs::is_directory(ls)) {
+        l_.try_emplace(rel(g), Entry{Entry::dir, 0755});
+        walk(root, p, g);
+      } else {
+        add_file(p, g);
+      }
     }
+  }
+  void add_file(const fs::path& host, const std::string& guest) {
+    if (!fs::is_regular_file(host))
+      throw std::runtime_error(what_ + ": " + host.string() + ": not a file, directory or symlink");
+    add_host_file(l_, guest, host.string());
+    files_.push_back({guest, host.string(), l_[rel(guest)].mode});
+  }
+  Layout& l_;
+  std::vector<IncludedFile>& files_;
+  std::string what_;
+  std::set<fs::path> on_stack_;
+};
+
+void add_include(Layout& l, std::vector<IncludedFile>& files, const std::string& guest, const std::string& host) {
+  if (fs::is_directory(host)) {
+    IncludeWalker(l, files, "--include " + host).copy_dir(host, guest);
   } else {
     add_host_file(l, guest, host);
+    files.push_back({guest, host, l[rel(guest)].mode});
   }
 }
 
@@ -100,15 +166,8 @@ std::string joined_lines(const std::vector<std::string>& v) {
 // Busybox applet paths ("bin/sh", "usr/bin/awk"), from the binary itself.
 std::vector<std::string> busybox_applets(const std::string& busybox) {
   std::vector<std::string> out;
-  std::string cmd = "'" + busybox + "' --list-full 2>/dev/null";
-  std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd.c_str(), "r"), ::pclose);
-  if (!p) return out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p.get())) {
-    std::string s(buf);
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    if (!s.empty() && s.find("..") == std::string::npos) out.push_back(s);
-  }
+  for (std::string& s : command_lines("'" + busybox + "' --list-full 2>/dev/null"))
+    if (s.find("..") == std::string::npos) out.push_back(std::move(s));
   return out;
 }
 
@@ -199,17 +258,21 @@ std::vector<std::string> guest_argv(const std::vector<std::string>& payload) {
   std::vector<std::string> argv = payload;
   if (!argv.empty() && argv[0].find('/') != std::string::npos && !is_guest_system_path(argv[0]) &&
       fs::is_regular_file(argv[0]))
-    argv[0] = "/include-files/" + fs::path(argv[0]).filename().string();
+    argv[0] = std::string(initramfs::kIncludeDir) + "/" + fs::path(argv[0]).filename().string();
   return argv;
 }
 
-void pack_initramfs(const PackSpec& s, const std::string& out) {
+std::vector<std::string> pack_initramfs(const PackSpec& s, const std::string& out) {
   Layout l;
+  std::vector<std::string> notes;
   add_base_layout(l);
   add_host_file(l, "/init", s.init, 0755);
+  std::set<std::string> applets;  // names and paths busybox answers to
   if (!s.busybox.empty()) {
     add_host_file(l, "/bin/busybox", s.busybox, 0755);
     for (const std::string& applet : busybox_applets(s.busybox)) {
+      applets.insert(applet);
+      applets.insert(fs::path(applet).filename().string());
       if (applet == "bin/busybox") continue;
       add_parents(l, "/" + applet);
       Entry e{Entry::symlink, 0777};
@@ -217,21 +280,102 @@ void pack_initramfs(const PackSpec& s, const std::string& out) {
       l.try_emplace(applet, e);
     }
   }
+  ElfClosure closure(s.loader_env);
   if (!s.scheduler.empty()) {
     add_host_file(l, "/scheduler", s.scheduler, 0755);
     add_content(l, "/sched_args", joined_lines(s.sched_args));
+    closure.add_program(s.scheduler, "/scheduler", "--scheduler " + s.scheduler);
   }
+
+  // /include-files/NAME: one owner per name (the payload or one --include).
+  std::map<std::string, std::pair<std::string, std::string>> owner;  // name -> who, host path
+  auto claim = [&](const std::string& name, const std::string& who, const std::string& host) {
+    std::error_code ec;
+    auto [it, fresh] = owner.try_emplace(name, who, host);
+    if (fresh) return true;
+    if (fs::equivalent(host, it->second.second, ec)) return false;  // the same file again
+    throw std::runtime_error(who + " and " + it->second.first + " would both be " + initramfs::kIncludeDir + "/" +
+                             name + " in the guest; rename one, or include a directory that holds it");
+  };
+  std::vector<std::string> argv;
   if (!s.payload.empty() && !s.omit_args) {
-    std::vector<std::string> argv = guest_argv(s.payload);
-    if (argv[0] != s.payload[0]) add_host_file(l, argv[0], s.payload[0]);
-    add_content(l, "/args", joined_lines(argv));
+    argv = guest_argv(s.payload);
+    const std::string& prog = s.payload[0];
+    if (prog.find('/') != std::string::npos && !is_guest_system_path(prog) && fs::is_directory(prog))
+      throw StatusError(exit_code::kNotExecutable, "program " + prog + ": is a directory, not executable");
+    if (argv[0] != prog) {
+      claim(fs::path(prog).filename().string(), "the program " + prog, prog);
+      add_host_file(l, argv[0], prog);
+      closure.add_program(prog, argv[0], "program " + prog);
+    }
   }
+  std::vector<IncludedFile> included;
   for (const std::string& inc : s.includes) {
     std::string name = fs::path(inc).filename().string();
     if (name.empty()) name = fs::path(inc).parent_path().filename().string();
     if (!fs::exists(inc)) throw std::runtime_error("--include " + inc + ": no such file or directory");
-    add_host_tree(l, "/include-files/" + name, inc);
+    if (!claim(name, "--include " + inc, inc)) continue;
+    add_include(l, included, std::string(initramfs::kIncludeDir) + "/" + name, inc);
   }
+  for (const IncludedFile& f : included) closure.add_program(f.host, f.guest, "--include " + f.host);
+
+  // Host programs: every --tool, and a payload named by a bare name the guest does not have.
+  std::vector<std::string> tools = s.tools;
+  if (!argv.empty() && argv[0] == s.payload[0] && !applets.count(rel(argv[0]))) {
+    const std::string& name = argv[0];
+    bool bare = name.find('/') == std::string::npos;
+    bool in_guest = !bare;  // a path: the guest's (/bin/...), or run as given
+    for (const IncludedFile& f : included)
+      in_guest |= bare && fs::path(f.guest).filename() == name && (f.mode & 0100);
+    for (const std::string& t : s.tools) in_guest |= fs::path(t).filename() == name;
+    if (bare && !applets.count(name) && !in_guest) {
+      if (find_on_host_path(name).empty())
+        throw StatusError(exit_code::kNotFound, name + ": not found: not a busybox applet, not in an --include, "
+                                                "not a --tool, and not on the host PATH (give a path, or "
+                                                "--include / --tool it)");
+      tools.push_back(name);
+      notes.push_back(name + " is not in the guest: packing the host's " + find_on_host_path(name));
+    } else if (!bare && is_guest_system_path(name) && fs::is_regular_file(name)) {
+      tools.push_back(name);  // /usr/bin/stress-ng: the host's, at the same path
+    }
+  }
+  std::map<std::string, std::string> tool_names;
+  for (const std::string& t : tools) {
+    std::string host = t.find('/') != std::string::npos ? t : find_on_host_path(t);
+    if (host.empty()) throw StatusError(exit_code::kNotFound, "--tool " + t + ": not found on the host PATH");
+    if (!fs::is_regular_file(host) || ::access(host.c_str(), X_OK) != 0)
+      throw StatusError(fs::exists(host) ? exit_code::kNotExecutable : exit_code::kNotFound,
+                        "--tool " + t + ": " + host + " is not an executable file");
+    std::string abs = fs::absolute(host).lexically_normal().string();
+    std::string name = fs::path(abs).filename().string();
+    auto [it, fresh] = tool_names.try_emplace(name, abs);
+    if (!fresh && it->second == abs) continue;
+    if (!fresh) throw std::runtime_error("--tool " + t + " and --tool " + it->second + " are both named " + name);
+    size_t before = closure.libraries();
+    std::string file = closure.place(abs, abs);
+    closure.add_program(file, file, "--tool " + t);
+    // First on the guest's system PATH, whatever dir it came from.
+    if (abs != "/usr/local/bin/" + name) {
+      Entry e{Entry::symlink, 0777};
+      e.target = abs;
+      add_parents(l, "/usr/local/bin/" + name);
+      l["usr/local/bin/" + name] = e;
+    }
+    notes.push_back("--tool " + name + ": " + abs + " and " + std::to_string(closure.libraries() - before) +
+                    " libraries it needs");
+  }
+  for (const auto& [guest, f] : closure.files()) {
+    add_parents(l, guest);
+    if (f.link.empty()) {
+      add_host_file(l, guest, f.host, int(f.mode));
+    } else {
+      Entry e{Entry::symlink, 0777};
+      e.target = f.link;
+      l[rel(guest)] = e;
+    }
+  }
+
+  if (!argv.empty()) add_content(l, "/args", joined_lines(argv));
   if (!s.exec_cmd.empty()) add_content(l, "/exec_cmd", s.exec_cmd + "\n");
   if (!s.sched_enable.empty()) add_host_file(l, "/sched_enable", s.sched_enable, 0644);
   if (!s.sched_disable.empty()) add_host_file(l, "/sched_disable", s.sched_disable, 0644);
@@ -243,6 +387,7 @@ void pack_initramfs(const PackSpec& s, const std::string& out) {
   // Last, so that its presence proves the whole archive was unpacked.
   if (!s.omit_ok_sentinel) w.write(".ktstr_init_ok", Entry{Entry::file, 0644});
   w.close();
+  return notes;
 }
 
 }  // namespace ktstr::host

@@ -7,6 +7,8 @@
 
 namespace ktstr::host {
 
+struct LoaderEnv;
+
 enum class Compression { none, gzip, zstd };
 
 struct PackSpec {
@@ -15,6 +17,7 @@ struct PackSpec {
   std::vector<std::string> sched_args;
   std::vector<std::string> payload;     // argv; a host file as argv[0] is packed under /include-files
   std::vector<std::string> includes;    // host files or directories
+  std::vector<std::string> tools;       // --tool: host programs (NAME on the host PATH, or a path)
   std::string exec_cmd;                 // shell --exec
   std::string sched_enable, sched_disable;  // host files with `echo V > /path` lines
   std::string kernel_config;            // host path of the kernel config, empty = none
@@ -23,10 +26,14 @@ struct PackSpec {
   bool omit_ok_sentinel = false;        // test hook: a "truncated" initramfs
   bool omit_args = false;               // test hook: no /args (init must say so)
   Compression compression = Compression::zstd;
+  const LoaderEnv* loader_env = nullptr;  // where libraries are looked up; null = this host's
 };
 
-// Writes the archive to `out`. Throws std::runtime_error naming the file and reason on failure.
-void pack_initramfs(const PackSpec& spec, const std::string& out);
+// Writes the archive to `out`. Every ELF handed over (scheduler, program, included files, tools)
+// comes with its interpreter and libraries (elf_closure.hpp). Returns notes for -v (which host
+// programs were packed). Throws std::runtime_error naming the file and reason on failure, and
+// StatusError (126/127) for a program that is a directory or is found nowhere.
+std::vector<std::string> pack_initramfs(const PackSpec& spec, const std::string& out);
 
 // The payload argv as it will run in the guest: a host file given as argv[0] becomes
 // /include-files/<name>.

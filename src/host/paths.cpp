@@ -7,6 +7,9 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "ktstr/exit_codes.hpp"
+#include "status_error.hpp"
+
 namespace fs = std::filesystem;
 
 namespace ktstr::host {
@@ -64,6 +67,8 @@ KernelImage resolve_kernel(const std::string& flag) {
 
 std::string resolve_scheduler(const std::string& spec) {
   if (spec.find('/') != std::string::npos || fs::is_regular_file(spec)) {
+    if (fs::is_directory(spec))
+      throw StatusError(exit_code::kNotExecutable, "scheduler " + spec + ": is a directory, not executable");
     if (!fs::is_regular_file(spec)) throw std::runtime_error("scheduler " + spec + ": no such file");
     if (access(spec.c_str(), X_OK) != 0) throw std::runtime_error("scheduler " + spec + ": not executable");
     return spec;
@@ -71,6 +76,8 @@ std::string resolve_scheduler(const std::string& spec) {
   fs::path dir = fs::path(cache_dir()) / "schedulers";
   fs::path p = dir / spec;
   if (fs::is_regular_file(p)) return p.string();
+  if (fs::is_directory(spec))  // a bare name that is no cached scheduler
+    throw StatusError(exit_code::kNotExecutable, "scheduler " + spec + ": is a directory, not executable");
   std::string known;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) known += " " + e.path().filename().string();

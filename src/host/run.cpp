@@ -97,7 +97,8 @@ void HostRun::prepare() {
   pack.kernel_release = kernel_.release;
   if (pack.payload.empty()) throw std::runtime_error("no payload: give the program to run after --");
   tmp_.keep = o_.keep_tmp;
-  pack_initramfs(pack, tmp_.path + "/initramfs.cpio.zst");
+  for (const auto& note : pack_initramfs(pack, tmp_.path + "/initramfs.cpio.zst"))
+    if (o_.verbose) std::cerr << "ktstr-vm: " << note << "\n";
   accel_ = choose_accel(o_.vm.accel, kernel_, accel_why_);
   watchdog_s_ = o_.watchdog_s ? o_.watchdog_s : o_.vm.timeout_s ? o_.vm.timeout_s + 120 : 3600;
 }

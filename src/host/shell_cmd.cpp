@@ -334,7 +334,8 @@ int shell_command(const RunOptions& o) {
   TempDir tmp;
   tmp.keep = o.keep_tmp;
   std::string initrd = tmp.path + "/initramfs.cpio.zst";
-  pack_initramfs(pack, initrd);
+  for (const auto& note : pack_initramfs(pack, initrd))
+    if (o.verbose) std::cerr << "ktstr-vm: " << note << "\n";
 
   // The guest's PTY starts at the terminal's size.
   std::optional<WindowSize> ws = interactive ? window_size(0) : std::nullopt;

@@ -7,10 +7,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "ktstr/initramfs.hpp"
 #include "pack.hpp"
+#include "status_error.hpp"
 
 namespace fs = std::filesystem;
 using namespace ktstr::host;
@@ -159,4 +161,139 @@ TEST_F(PackTest, ArgumentsWithNewlinesRoundTrip) {
   std::istringstream in(by["args"].content);
   for (std::string l; std::getline(in, l);) lines.push_back(ktstr::initramfs::unescape_arg(l));
   EXPECT_EQ(lines, args);
+}
+
+namespace {
+std::map<std::string, Listed> by_path(const std::string& archive) {
+  std::map<std::string, Listed> by;
+  for (auto& e : list_archive(archive)) by[e.path] = e;
+  return by;
+}
+std::string error_of(const PackSpec& s, const std::string& out) {
+  try {
+    pack_initramfs(s, out);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+// An --include named like the payload would replace it; two includes of one name would overwrite
+// each other: both are errors before anything boots. The payload's own file included again is not.
+TEST_F(PackTest, IncludeNameClashIsAnError) {
+  fs::create_directories(dir_ / "other");
+  write("other/tool", "other tool", 0755);
+  spec_.payload = {(dir_ / "inc/tool").string()};
+  spec_.includes = {(dir_ / "other/tool").string()};
+  std::string err = error_of(spec_, (dir_ / "a").string());
+  EXPECT_NE(err.find("/include-files/tool"), std::string::npos) << err;
+  EXPECT_NE(err.find((dir_ / "other/tool").string()), std::string::npos) << err;
+
+  spec_.payload = {"sh"};
+  fs::create_directories(dir_ / "x/inc");
+  spec_.includes = {(dir_ / "inc").string(), (dir_ / "x/inc").string()};
+  err = error_of(spec_, (dir_ / "a").string());
+  EXPECT_NE(err.find("/include-files/inc"), std::string::npos) << err;
+
+  spec_.payload = {(dir_ / "inc/tool").string()};
+  spec_.includes = {(dir_ / "inc/tool").string()};
+  EXPECT_EQ(error_of(spec_, (dir_ / "a").string()), "");
+}
+
+// Symlinks inside an included directory: a link to something inside it stays a (relative) link;
+// a link out of it becomes a copy of its target under the link's own name (a directory whole).
+// No entry lands outside /include-files/NAME, and a dangling link is an error.
+TEST_F(PackTest, SymlinksInIncludedDirStayInside) {
+  fs::create_directories(dir_ / "outside/deep");
+  write("outside/hostname", "outside-file", 0644);
+  write("outside/deep/x", "deep", 0644);
+  fs::create_symlink("sub/data.txt", dir_ / "inc/inner_file");
+  fs::create_symlink(dir_ / "inc/sub", dir_ / "inc/inner_dir");  // absolute, but inside
+  fs::create_symlink("../outside/hostname", dir_ / "inc/outer_file");
+  fs::create_symlink(dir_ / "outside", dir_ / "inc/outer_dir");
+  pack_initramfs(spec_, (dir_ / "a").string());
+  auto by = by_path((dir_ / "a").string());
+  for (const auto& [path, e] : by)
+    EXPECT_TRUE(path.find("..") == std::string::npos && (path.find("outside") == std::string::npos ||
+                                                         path.starts_with("include-files/inc/")))
+        << path;
+  EXPECT_EQ(by["include-files/inc/inner_file"].type, unsigned(AE_IFLNK));
+  EXPECT_EQ(by["include-files/inc/inner_dir"].type, unsigned(AE_IFLNK));
+  EXPECT_EQ(by["include-files/inc/outer_file"].type, unsigned(AE_IFREG));
+  EXPECT_EQ(by["include-files/inc/outer_file"].content, "outside-file");
+  EXPECT_EQ(by["include-files/inc/outer_dir"].type, unsigned(AE_IFDIR));
+  EXPECT_EQ(by["include-files/inc/outer_dir/deep/x"].content, "deep");
+  EXPECT_FALSE(by.count("etc/hostname"));
+
+  fs::create_symlink(dir_ / "nowhere", dir_ / "inc/dangling");
+  std::string err = error_of(spec_, (dir_ / "a").string());
+  EXPECT_NE(err.find("dangling"), std::string::npos) << err;
+}
+
+// The link targets packed for a kept link are relative and resolve inside the copy.
+TEST_F(PackTest, KeptLinksAreRelative) {
+  fs::create_symlink(dir_ / "inc/sub/data.txt", dir_ / "inc/abs_inner");
+  pack_initramfs(spec_, (dir_ / "a").string());
+  archive* a = archive_read_new();
+  archive_read_support_filter_all(a);
+  archive_read_support_format_cpio(a);
+  ASSERT_EQ(archive_read_open_filename(a, (dir_ / "a").c_str(), 65536), ARCHIVE_OK);
+  archive_entry* e;
+  std::string target;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK)
+    if (std::string(archive_entry_pathname(e)) == "include-files/inc/abs_inner") target = archive_entry_symlink(e);
+  archive_read_free(a);
+  EXPECT_EQ(target, "sub/data.txt");
+}
+
+// A dynamic program comes with its interpreter and libraries at their host paths; packing stays
+// deterministic.
+TEST_F(PackTest, DynamicProgramBringsItsLibraries) {
+  spec_.payload = {std::string(KTSTR_DYN_DIR) + "/cxx_payload", "3"};
+  pack_initramfs(spec_, (dir_ / "a").string());
+  pack_initramfs(spec_, (dir_ / "b").string());
+  EXPECT_EQ(slurp((dir_ / "a").string()), slurp((dir_ / "b").string()));
+  auto by = by_path((dir_ / "a").string());
+  EXPECT_EQ(by["args"].content, "/include-files/cxx_payload\n3\n");
+  bool libstdcxx = false, libc = false;
+  for (const auto& [path, e] : by) {
+    libstdcxx |= path.find("libstdc++.so") != std::string::npos && e.type == unsigned(AE_IFREG);
+    libc |= path.ends_with("/libc.so.6");
+  }
+  EXPECT_TRUE(libstdcxx && libc);
+  EXPECT_TRUE(by.count("lib64/ld-linux-x86-64.so.2"));
+}
+
+// Host programs: --tool NAME is packed from the host PATH and linked into /usr/local/bin; a bare
+// payload name found nowhere is 127, a directory as program is 126.
+TEST_F(PackTest, HostProgramsByName) {
+  spec_.tools = {"stress-ng"};
+  spec_.payload = {"stress-ng", "--version"};
+  pack_initramfs(spec_, (dir_ / "a").string());
+  auto by = by_path((dir_ / "a").string());
+  EXPECT_EQ(by["usr/bin/stress-ng"].type, unsigned(AE_IFREG));
+  EXPECT_EQ(by["usr/local/bin/stress-ng"].type, unsigned(AE_IFLNK));
+
+  spec_.tools.clear();  // the bare payload name alone is enough
+  auto notes = pack_initramfs(spec_, (dir_ / "b").string());
+  EXPECT_EQ(slurp((dir_ / "a").string()), slurp((dir_ / "b").string()));
+  ASSERT_FALSE(notes.empty());
+  EXPECT_NE(notes[0].find("/usr/bin/stress-ng"), std::string::npos) << notes[0];
+
+  spec_.payload = {"no-such-program-ktstr"};
+  try {
+    pack_initramfs(spec_, (dir_ / "a").string());
+    FAIL() << "expected an error";
+  } catch (const StatusError& e) {
+    EXPECT_EQ(e.status, 127);
+    EXPECT_NE(std::string(e.what()).find("no-such-program-ktstr"), std::string::npos);
+  }
+  spec_.payload = {(dir_ / "inc/sub").string()};
+  try {
+    pack_initramfs(spec_, (dir_ / "a").string());
+    FAIL() << "expected an error";
+  } catch (const StatusError& e) {
+    EXPECT_EQ(e.status, 126);
+  }
 }

@@ -1,0 +1,68 @@
+// What scheduler developers build runs as it is: a dynamically linked scheduler, host tools by
+// name (stress-ng, bpftool) and a dynamic C++ payload, each packed with its libraries.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "vm_harness.hpp"
+
+namespace fs = std::filesystem;
+using ktstr::vmtest::run_vm;
+
+// The fixture scheduler as the kernel tree builds it by default (glibc, libelf, libz), with
+// stress-ng from the host by its bare name: the scheduler attaches, stress-ng's own output comes
+// back, exit 0.
+TEST(VmHostPrograms, DynamicSchedulerWithStressNgByName) {
+  auto r = run_vm({"--scheduler", "scx_ktstr_test-dynamic", "--", "stress-ng", "--cpu", "2", "--timeout", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  const auto* attached = r.event("SCHD", "attached");
+  ASSERT_NE(attached, nullptr) << r.describe();
+  EXPECT_EQ(attached->json["ops"], "ktstr_test");
+  std::string said = r.out + r.err;
+  EXPECT_NE(said.find("stress-ng: info"), std::string::npos) << said;
+  EXPECT_NE(said.find("successful run completed"), std::string::npos) << said;
+}
+
+// bpftool from the host, by name, sees the attached scheduler's struct_ops map.
+TEST(VmHostPrograms, BpftoolShowsTheAttachedScheduler) {
+  auto r = run_vm({"--scheduler", "scx_simple", "--", "bpftool", "struct_ops", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("simple_ops"), std::string::npos) << r.describe();
+  EXPECT_NE(r.out.find("sched_ext_ops"), std::string::npos) << r.describe();
+}
+
+// A dynamic C++ program (libstdc++) given by path runs, and its exit status passes through.
+TEST(VmHostPrograms, DynamicCxxPayloadStatusPassesThrough) {
+  auto r = run_vm({"--", std::string(KTSTR_DYN_DIR) + "/cxx_payload", "7", "x"});
+  ASSERT_EQ(r.exit_code, 7) << r.describe();
+  EXPECT_EQ(r.out, "cxx payload with 2 args\n");
+}
+
+// A library that cannot be found stops the run before QEMU starts: non-zero, both named, no
+// console output at all.
+TEST(VmHostPrograms, MissingLibraryFailsBeforeBoot) {
+  std::string dir = ktstr::vmtest::make_temp_dir("missing_lib");
+  fs::copy_file(std::string(KTSTR_DYN_DIR) + "/origin/bin/origin_prog", dir + "/origin_prog");
+  auto r = run_vm({"--", dir + "/origin_prog"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("liborigin_fixture.so"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(dir + "/origin_prog"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.console.empty()) << "QEMU started:\n" << r.console;
+  EXPECT_TRUE(r.frames.empty());
+  fs::remove_all(dir);
+}
+
+// A name found nowhere is 127 at once with a hint; a directory as program or scheduler is 126.
+TEST(VmHostPrograms, NotFoundAndDirectoryAnswerAtOnce) {
+  auto r = run_vm({"--", "no-such-program-ktstr", "x"});
+  EXPECT_EQ(r.exit_code, 127) << r.describe();
+  EXPECT_NE(r.err.find("--tool"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.console.empty());
+  std::string dir = ktstr::vmtest::make_temp_dir("dir_prog");
+  r = run_vm({"--", dir});
+  EXPECT_EQ(r.exit_code, 126) << r.describe();
+  r = run_vm({"--scheduler", dir, "--", "true"});
+  EXPECT_EQ(r.exit_code, 126) << r.describe();
+  EXPECT_TRUE(r.console.empty());
+  fs::remove_all(dir);
+}
