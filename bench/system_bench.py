@@ -248,6 +248,37 @@ def bench_decoder(results):
             pass
 
 
+def bench_pack(results):
+    """`ktstr-vm pack` wall time and initramfs size: today's static case (static fixture
+    scheduler, busybox payload) against a realistic closure (the fixture built dynamically, as the
+    kernel tree builds it, plus stress-ng by name: interpreter and ~30 libraries)."""
+    cases = {"static": ["--scheduler", "scx_ktstr_test", "--", "true"],
+             "dynamic": ["--scheduler", "scx_ktstr_test-dynamic", "--", "stress-ng", "--cpu", "2", "-t", "3"]}
+    with tempfile.TemporaryDirectory() as d:
+        for name, args in cases.items():
+            walls = []
+            for _ in range(max(RUNS, 5)):
+                t0 = time.monotonic()
+                p = subprocess.run([VM, "pack", "-o", f"{d}/{name}.cpio.zst", *args], capture_output=True)
+                walls.append((time.monotonic() - t0) * 1000)
+                if p.returncode != 0:
+                    print(f"bench: pack {name} failed: {p.stderr.decode(errors='replace')}", file=sys.stderr)
+                    return
+            results[f"pack_{name}_ms"] = med(walls)
+            results[f"pack_{name}_bytes"] = os.path.getsize(f"{d}/{name}.cpio.zst")
+    # What the bigger initramfs costs a whole run (the guest unpacks it under TCG): interleaved,
+    # so both cases see the same host load.
+    walls = {"static": [], "dynamic": []}
+    for _ in range(RUNS):
+        for name, args, payload in (("static", ["--scheduler", "scx_ktstr_test"], ["true"]),
+                                    ("dynamic", ["--scheduler", "scx_ktstr_test-dynamic"], ["stress-ng", "--version"])):
+            code, _, _, wall, _, _ = run_vm(args, payload)
+            if code == 0:
+                walls[name].append(wall)
+    results["wall_s_static_fixture"] = med(walls["static"])
+    results["wall_s_dynamic_closure"] = med(walls["dynamic"])
+
+
 BUDGETS = [  # key, target, comparison, label
     ("com2_framed_over_raw", 0.9, ">=", "COM2 framed/raw throughput"),
     ("framing_overhead_pct", 1.0, "<=", "framing overhead of the payload's stream frames %"),
@@ -280,6 +311,12 @@ BUDGETS = [  # key, target, comparison, label
     ("boot_to_helo_quiet_ms", None, None, "QEMU start -> HELO, quiet console (ms)"),
     ("boot_to_helo_loud_ms", None, None, "QEMU start -> HELO, loglevel=7 console (ms)"),
     ("boot_quiet_vs_loud", None, None, "boot time quiet/loud console (ratio)"),
+    ("pack_static_ms", None, None, "ktstr-vm pack, static scheduler + busybox payload, median (ms)"),
+    ("pack_static_bytes", None, None, "... its initramfs (B, zstd)"),
+    ("pack_dynamic_ms", None, None, "ktstr-vm pack, dynamic scheduler + stress-ng and their libraries, median (ms)"),
+    ("pack_dynamic_bytes", None, None, "... its initramfs (B, zstd)"),
+    ("wall_s_static_fixture", None, None, "whole run, static scx_ktstr_test, `true`, median (s)"),
+    ("wall_s_dynamic_closure", None, None, "whole run, scx_ktstr_test-dynamic, `stress-ng --version`, median (s)"),
 ]
 
 
@@ -296,14 +333,30 @@ def main():
     results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.node()} {os.cpu_count()} cores, "
                f"{platform.release()}", "accel": "tcg,thread=single"}
     results["init_stripped_bytes"] = os.path.getsize(INIT)
-    for step in (bench_scheduler_runs, bench_exit_to_reboot, bench_sched_death, bench_com2, bench_console,
-                 bench_decoder):
+    steps = (bench_scheduler_runs, bench_exit_to_reboot, bench_sched_death, bench_com2, bench_console,
+             bench_decoder, bench_pack)
+    # KTSTR_BENCH_ONLY=bench_pack,...: run only these steps, update the other rows from the last results.
+    only = [x for x in os.environ.get("KTSTR_BENCH_ONLY", "").split(",") if x]
+    if only:
+        unknown = set(only) - {f.__name__ for f in steps}
+        if unknown:
+            sys.exit(f"bench: unknown step(s) {sorted(unknown)}; steps: {[f.__name__ for f in steps]}")
+        try:
+            old = json.load(open(os.path.join(ROOT, "bench", "results.json")))
+            today = results["date"]
+            results = {**old, **results, "date": old.get("date", today), "machine": old.get("machine")}
+            results["updated"] = f"{', '.join(only)} re-measured {today}"
+        except (OSError, ValueError):
+            pass
+        steps = [f for f in steps if f.__name__ in only]
+    for step in steps:
         print(f"bench: {step.__name__} ...", file=sys.stderr, flush=True)
         step(results)
     out = os.path.join(ROOT, "bench", "results.json")
     json.dump(results, open(out, "w"), indent=2)
     lines = [f"Measured {results['date']} on {results['machine']}, QEMU TCG single-threaded, "
-             f"{results.get('runs')} runs per median.", "",
+             f"{results.get('runs')} runs per median."
+             + (f" Only {results['updated']}." if results.get("updated") else ""), "",
              "| metric | value | target | |", "|---|---|---|---|"]
     for key, target, op, label in BUDGETS:
         v = results.get(key)

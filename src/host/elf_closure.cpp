@@ -6,13 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
 #include <memory>
-#include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include "host_query.hpp"
