@@ -187,9 +187,10 @@ TEST(VmTestPath, TruncatedInitramfsIsFatal) {
   expect_lossless(r);
 }
 
-// Payload not found -> 127, not executable -> 126, as a shell would say.
+// Payload not found -> 127, not executable -> 126, as a shell would say. (A guest path: a bare
+// name found nowhere is 127 on the host already, before boot; see host_programs_test.cpp.)
 TEST(VmTestPath, PayloadNotFoundOrNotExecutable) {
-  auto r = run_vm({"--", "no-such-program"});
+  auto r = run_vm({"--", "/bin/no-such-program"});
   EXPECT_EQ(r.exit_code, 127) << r.describe();
   EXPECT_NE(r.stream("ILOG").find("No such file"), std::string::npos);
   std::string plain = temp_file("not_exec.txt", "data", 0644);
