@@ -325,6 +325,7 @@ std::vector<std::string> pack_initramfs(const PackSpec& s, const std::string& ou
 
   // Host programs: every --tool, and a payload named by a bare name the guest does not have.
   std::vector<std::string> tools = s.tools;
+  std::string auto_tool;  // the payload's bare name, packed from the host without --tool
   if (!argv.empty() && argv[0] == s.payload[0] && !applets.count(rel(argv[0]))) {
     const std::string& name = argv[0];
     bool bare = name.find('/') == std::string::npos;
@@ -338,7 +339,7 @@ std::vector<std::string> pack_initramfs(const PackSpec& s, const std::string& ou
                                                 "not a --tool, and not on the host PATH (give a path, or "
                                                 "--include / --tool it)");
       tools.push_back(name);
-      notes.push_back(name + " is not in the guest: packing the host's " + find_on_host_path(name));
+      auto_tool = name;
     } else if (!bare && is_guest_system_path(name) && fs::is_regular_file(name)) {
       tools.push_back(name);  // /usr/bin/stress-ng: the host's, at the same path
     }
@@ -357,7 +358,7 @@ std::vector<std::string> pack_initramfs(const PackSpec& s, const std::string& ou
     if (!fresh) throw std::runtime_error("--tool " + t + " and --tool " + it->second + " are both named " + name);
     size_t before = closure.libraries();
     std::string file = closure.place(abs, abs);
-    closure.add_program(file, file, "--tool " + t);
+    closure.add_program(file, file, (t == auto_tool ? "program " : "--tool ") + t);
     // First on the guest's system PATH, whatever dir it came from.
     if (abs != "/usr/local/bin/" + name) {
       Entry e{Entry::symlink, 0777};
@@ -365,7 +366,8 @@ std::vector<std::string> pack_initramfs(const PackSpec& s, const std::string& ou
       add_parents(l, "/usr/local/bin/" + name);
       l["usr/local/bin/" + name] = e;
     }
-    notes.push_back("--tool " + name + ": " + abs + " and " + std::to_string(closure.libraries() - before) +
+    notes.push_back((t == auto_tool ? t + " is not in the guest: packing the host's " : "--tool " + t + ": ") + abs +
+                    " and the " + std::to_string(closure.libraries() - before) +
                     " libraries it needs");
   }
   for (const auto& [guest, f] : closure.files()) {
