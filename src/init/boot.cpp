@@ -39,11 +39,6 @@ void send_helo(Com2& com2, const Config&, const char* mode) {
                              ",\"mode\":" + json_str(mode) + "}");
 }
 
-void send_fatal(Com2& com2, const std::string& error) {
-  com2.send(wire::kFatl, "{\"error\":" + json_str(error) + ",\"phase\":" + json_str(crash::phase()) + "}");
-  console_note("FATAL: " + error);
-}
-
 void send_done(Com2& com2, const RunResult& r, uint64_t init_start_ms) {
   std::string bytes;
   for (const auto& [type, n] : com2.value_bytes())

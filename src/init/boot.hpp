@@ -6,7 +6,7 @@
 
 #include "com2.hpp"
 #include "ktstr/cmdline.hpp"
-#include "test_path.hpp"
+#include "run_result.hpp"
 
 namespace ktstr::init {
 
@@ -21,8 +21,6 @@ Consoles open_consoles(Com2& com2);
 CmdlineResult read_cmdline();
 // The first frame: protocol, init version, kernel release, mode.
 void send_helo(Com2& com2, const Config& config, const char* mode);
-// FATL {"error"}: an unrecoverable set-up error (the caller then sends DONE and reboots).
-void send_fatal(Com2& com2, const std::string& error);
 // The last frame: exit code, frame count, bytes per type, milestones.
 void send_done(Com2& com2, const RunResult& result, uint64_t init_start_ms);
 // Writes "ktstr-init: clock reference boottime_ns=N" to /dev/kmsg: the record's printk timestamp

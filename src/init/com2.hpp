@@ -44,8 +44,6 @@ class Com2 {
   const std::map<std::string, uint64_t>& value_bytes() const { return bytes_; }
   // Writes everything queued (blocking), then waits until the UART has sent it.
   void drain();
-  // Reads host->guest bytes (RSIZ/STOP), if any; the fd is non-blocking for reads via poll only.
-  int read_fd() const { return fd_.get(); }
 
  private:
   void write_frame(const uint8_t* p, size_t n);

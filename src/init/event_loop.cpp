@@ -6,8 +6,9 @@
 
 namespace ktstr::init {
 
-bool EventLoop::open() {
+bool EventLoop::open(std::string& error) {
   epfd_.reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!epfd_.valid()) error = errno_message("epoll_create1", errno);
   return epfd_.valid();
 }
 
@@ -74,10 +75,13 @@ bool EventLoop::run_until(const std::function<bool()>& done, uint64_t deadline_n
   return true;
 }
 
-bool Timer::create(EventLoop& loop, std::function<void()> on_fire) {
+bool Timer::create(EventLoop& loop, std::function<void()> on_fire, std::string& error) {
   loop_ = &loop;
   fd_.reset(timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC));
-  if (!fd_.valid()) return false;
+  if (!fd_.valid()) {
+    error = errno_message("timerfd_create", errno);
+    return false;
+  }
   int fd = fd_.get();
   loop.add(fd, EPOLLIN, [fd, f = std::move(on_fire)](uint32_t) {
     uint64_t expirations;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <unordered_map>
 
 #include "fd.hpp"
@@ -17,8 +18,8 @@ class EventLoop {
  public:
   using Handler = std::function<void(uint32_t events)>;
 
-  // Creates the epoll instance; returns false (with errno) if it cannot.
-  bool open();
+  // Creates the epoll instance. False with `error` ("epoll_create1: ...") if it cannot.
+  [[nodiscard]] bool open(std::string& error);
   // Among the fds ready at once, urgent handlers run first (the reaper: a death must not wait
   // behind output), bulk ones last. Bulk fds (output producers) can also be throttled while the
   // COM2 queue is full; urgent and normal ones (timers, the reaper) never are.
@@ -30,7 +31,6 @@ class EventLoop {
   void modify(int fd, uint32_t events);
   // Stops (true) or resumes (false) watching every bulk fd.
   void set_throttled(bool throttled);
-  bool throttled() const { return throttled_; }
   // Dispatches events until done() returns true or deadline_ns (CLOCK_BOOTTIME) passes.
   // Returns true if done() became true.
   bool run_until(const std::function<bool()>& done, uint64_t deadline_ns = UINT64_MAX);
@@ -51,8 +51,9 @@ class EventLoop {
 // A timerfd on CLOCK_BOOTTIME. One-shot or periodic; owned fd.
 class Timer {
  public:
-  // Creates the timerfd and registers `on_fire` with the loop.
-  bool create(EventLoop& loop, std::function<void()> on_fire);
+  // Creates the timerfd and registers `on_fire` with the loop. False with `error`
+  // ("timerfd_create: ...") if it cannot: the caller decides what the run does without it.
+  [[nodiscard]] bool create(EventLoop& loop, std::function<void()> on_fire, std::string& error);
   void arm_in_ms(uint64_t ms, uint64_t period_ms = 0);
   void disarm();
   ~Timer();

@@ -14,7 +14,7 @@
 #include "mounts.hpp"
 #include "reboot.hpp"
 #include "shell_path.hpp"
-#include "test_path.hpp"
+#include "run_path.hpp"
 
 using namespace ktstr;
 using namespace ktstr::init;
@@ -47,19 +47,16 @@ int main() {
 
   RunResult result;
   if (!mounts.fatal.empty()) {
-    result.reason = mounts.fatal;
-    send_fatal(com2, mounts.fatal);
+    fail_run(result, com2, mounts.fatal);
   } else if (::access(initramfs::kOkSentinel, F_OK) != 0) {
     // The packer writes the sentinel last: without it the unpack was cut short.
-    result.reason = std::string(initramfs::kOkSentinel) + " missing: the initramfs is truncated";
-    send_fatal(com2, result.reason);
+    fail_run(result, com2, std::string(initramfs::kOkSentinel) + " missing: the initramfs is truncated");
   } else {
     // 4. Environment for every child, set before any child (or thread) exists.
     set_environment(config);
     inject_debug_fault(config);
     // 5-9. The run itself.
-    result = config.mode == Mode::test ? run_test_path(config, com2, con.com1)
-                                       : run_shell_path(config, com2, con.com1);
+    result = config.mode == Mode::test ? run_payload_path(config, com2, con.com1) : run_shell_path(config, com2);
   }
 
   // DONE is always the last frame; then flush and reboot.

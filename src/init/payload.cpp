@@ -12,6 +12,7 @@
 #include "ktstr/initramfs.hpp"
 #include "log.hpp"
 #include "spawn.hpp"
+#include "stop_process.hpp"
 
 namespace ktstr::init {
 
@@ -64,15 +65,9 @@ void Payload::handle_exit(const ExitStatus& s) {
   status_ = s;
 }
 
-void Payload::terminate(uint32_t grace_ms, bool timed_out) {
-  if (timed_out) timed_out_ = true;
+void Payload::terminate(uint32_t grace_ms) {
   if (pid_ <= 0 || exited_) return;
-  kill(-pid_, SIGTERM);
-  if (!loop_.run_until([&] { return exited_; }, boottime_ns() + uint64_t(grace_ms) * 1000000ull)) {
-    spdlog::warn("payload ignored SIGTERM for {} ms: SIGKILL to its process group", grace_ms);
-    kill(-pid_, SIGKILL);
-    loop_.run_until([&] { return exited_; }, boottime_ns() + 2000000000ull);
-  }
+  stop_process(loop_, -pid_, SIGTERM, grace_ms, [&] { return exited_; }, "payload");
 }
 
 void Payload::drain(uint32_t idle_ms, uint64_t deadline_ns) {

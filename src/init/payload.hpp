@@ -25,15 +25,13 @@ class Payload {
   bool spawn(const std::vector<std::string>& argv);
   bool exited() const { return exited_; }
   bool output_drained() const { return out_->drained() && err_->drained(); }
-  // TERM to the process group, up to grace_ms for it to go, then KILL. Marks the EXIT timed_out
-  // if `timed_out`.
-  void terminate(uint32_t grace_ms, bool timed_out);
+  // TERM to the process group, up to grace_ms for it to go, then KILL.
+  void terminate(uint32_t grace_ms);
   // After exit: forward output until both pipes reach EOF. Descendants that still hold them open
   // get idle_ms to finish writing, then the whole group is killed; bounded by deadline_ns.
   void drain(uint32_t idle_ms, uint64_t deadline_ns);
   const ExitStatus& status() const { return status_; }
   int exit_code() const;
-  bool timed_out() const { return timed_out_; }
   uint64_t start_ns() const { return start_ns_; }
   uint64_t exit_ns() const { return exit_ns_; }
 
@@ -45,7 +43,6 @@ class Payload {
   Com2& com2_;
   pid_t pid_ = -1;
   bool exited_ = false;
-  bool timed_out_ = false;
   int exec_errno_ = 0;
   ExitStatus status_;
   uint64_t start_ns_ = 0, exit_ns_ = 0;

@@ -88,8 +88,10 @@ void PtyShell::drain(uint32_t idle_ms, uint64_t deadline_ns) {
   if (!from_shell_) return;
   const uint64_t idle_ns = uint64_t(idle_ms) * 1000000ull;
   Timer tick;  // wakes the loop so that idleness is noticed without output
-  tick.create(loop_, [] {});
-  tick.arm_in_ms(idle_ms / 4 + 1, idle_ms / 4 + 1);
+  if (std::string err; tick.create(loop_, [] {}, err))
+    tick.arm_in_ms(idle_ms / 4 + 1, idle_ms / 4 + 1);
+  else
+    spdlog::warn("shell output drain waits for its deadline: {}", err);
   loop_.run_until([&] { return from_shell_->closed() || boottime_ns() - from_shell_->last_activity_ns() > idle_ns; },
                   deadline_ns);
   from_shell_.reset();

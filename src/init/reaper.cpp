@@ -29,15 +29,21 @@ ExitStatus convert_wait_status(int status) {
   return s;
 }
 
-bool Reaper::start(EventLoop& loop) {
+bool Reaper::start(EventLoop& loop, std::string& error) {
   sigset_t set;
   sigemptyset(&set);
   // SIGINT: the kernel's Ctrl-Alt-Del; SIGTERM/SIGHUP: nobody should stop PID 1 that way.
   for (int sig : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&set, sig);
-  if (sigprocmask(SIG_BLOCK, &set, &saved_mask_) != 0) return false;
+  if (sigprocmask(SIG_BLOCK, &set, &saved_mask_) != 0) {
+    error = errno_message("sigprocmask SIG_BLOCK", errno);
+    return false;
+  }
   sigdelset(&set, SIGPIPE);  // stays blocked: a write to a closed pipe returns EPIPE instead
   sfd_.reset(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
-  if (!sfd_.valid()) return false;
+  if (!sfd_.valid()) {
+    error = errno_message("signalfd for SIGCHLD", errno);
+    return false;
+  }
   int fd = sfd_.get();
   loop.add(fd, EPOLLIN, [this, fd](uint32_t) {
     signalfd_siginfo si;
@@ -73,7 +79,6 @@ void Reaper::reap() {
     ExitStatus s = convert_wait_status(status);
     auto it = roles_.find(pid);
     if (it == roles_.end()) {
-      ++orphans_;
       spdlog::debug("reaped orphan pid {} ({})", pid, s.json_fields());
       continue;
     }

@@ -33,15 +33,14 @@ class Reaper {
   using OnExit = std::function<void(pid_t, const ExitStatus&)>;
 
   // Blocks SIGCHLD (and the signals PID 1 receives from the kernel) and keeps the previous mask
-  // for children; registers the signalfd with the loop.
-  bool start(EventLoop& loop);
+  // for children; registers the signalfd with the loop. False with `error` naming the call.
+  [[nodiscard]] bool start(EventLoop& loop, std::string& error);
   // The signal mask to restore in a child between fork and exec.
   const sigset_t& child_mask() const { return saved_mask_; }
 
   // Registers a child: on_exit runs once when it is reaped. Unregistered pids are orphans.
   void watch(pid_t pid, std::string role, OnExit on_exit);
   bool alive(pid_t pid) const { return roles_.count(pid) != 0; }
-  size_t orphans_reaped() const { return orphans_; }
   // Reaps everything that has exited now (also called from the signalfd handler).
   void reap();
   // Reaps, then says whether any child (registered or orphan) is still alive.
@@ -55,7 +54,6 @@ class Reaper {
   UniqueFd sfd_;
   sigset_t saved_mask_{};
   std::unordered_map<pid_t, Entry> roles_;
-  size_t orphans_ = 0;
 };
 
 }  // namespace ktstr::init

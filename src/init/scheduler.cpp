@@ -11,6 +11,7 @@
 #include "log.hpp"
 #include "ktstr/initramfs.hpp"
 #include "spawn.hpp"
+#include "stop_process.hpp"
 
 namespace ktstr::init {
 namespace {
@@ -117,7 +118,13 @@ bool Scheduler::wait_attached(uint32_t timeout_ms) {
     }
   };
   Timer poll;
-  poll.create(loop_, check);
+  if (std::string err; !poll.create(loop_, check, err)) {
+    // Without the poll only the deadline would end the wait: say why instead of timing out.
+    spdlog::error("scheduler attach poll: {}", err);
+    state_ = State::not_attached;
+    send_event("not_attached", "\"reason\":" + json_str("attach poll: " + err));
+    return false;
+  }
   poll.arm_in_ms(kAttachPollMs, kAttachPollMs);
   check();
   uint64_t deadline = spawn_ns_ + uint64_t(timeout_ms) * 1000000ull;
@@ -142,14 +149,7 @@ void Scheduler::stop(uint32_t grace_ms) {
   if (!running()) return;
   State before = state_;
   state_ = State::stopped;
-  uint64_t t0 = boottime_ns();
-  kill(pid_, SIGINT);
-  if (!loop_.run_until([&] { return !running(); }, t0 + uint64_t(grace_ms) * 1000000ull)) {
-    spdlog::warn("scheduler pid {} ignored SIGINT for {} ms: SIGKILL", pid_, grace_ms);
-    kill(pid_, SIGKILL);
-    loop_.run_until([&] { return !running(); }, boottime_ns() + 2000000000ull);
-  }
-  if (running()) spdlog::error("scheduler pid {} not reaped after SIGKILL", pid_);
+  stop_process(loop_, pid_, SIGINT, grace_ms, [&] { return !running(); }, "scheduler pid " + std::to_string(pid_));
   if (before == State::not_attached) state_ = State::not_attached;
 }
 

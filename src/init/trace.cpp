@@ -25,24 +25,26 @@ bool write_str(const std::string& path, const char* value) {
 }  // namespace
 
 bool TraceForwarder::start(std::string& error) {
-  if (!write_str(kDumpEvent, "1")) {
-    error = errno_message(std::string("enable ") + kDumpEvent, errno);
-    // Keep going: trace_pipe may still carry other events.
-  }
-  spdlog::debug("sched_ext_dump tracepoint enabled");
-  pipe_.reset(::open((std::string(kTraceDir) + "/trace_pipe").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!pipe_.valid()) {
+  // Keep going if the tracepoint cannot be enabled: trace_pipe may still carry other events.
+  if (!write_str(kDumpEvent, "1")) spdlog::warn("{}", errno_message(std::string("enable ") + kDumpEvent, errno));
+  UniqueFd pipe(::open((std::string(kTraceDir) + "/trace_pipe").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!pipe.valid()) {
     error = errno_message(std::string("open ") + kTraceDir + "/trace_pipe", errno);
     return false;
   }
-  dump_idle_.create(loop_, [this] {
+  auto dump_idle = [this] {
     if (dump_state_ == DumpState::started) {
       dump_state_ = DumpState::complete;
       com2_.send(wire::kDump, "{\"event\":\"complete\"}");
     }
-  });
+  };
+  if (!dump_idle_.create(loop_, dump_idle, error)) {
+    error = "dump end timer: " + error;
+    return false;
+  }
+  pipe_ = std::move(pipe);
   loop_.add(pipe_.get(), EPOLLIN, [this](uint32_t) { on_readable(); }, EventLoop::Priority::bulk);
-  return error.empty();
+  return true;
 }
 
 void TraceForwarder::on_readable() {

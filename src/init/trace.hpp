@@ -15,8 +15,9 @@ class TraceForwarder {
  public:
   TraceForwarder(EventLoop& loop, Com2& com2, int com1_fd) : loop_(loop), com2_(com2), com1_(com1_fd) {}
 
-  // Enables the tracepoint and starts forwarding. Best effort: returns the reason on failure.
-  bool start(std::string& error);
+  // Enables the sched_ext_dump tracepoint (a failure there is logged: other events still flow)
+  // and starts forwarding. True if forwarding runs; false with `error` naming the call if not.
+  [[nodiscard]] bool start(std::string& error);
   bool dump_started() const { return dump_state_ != DumpState::none; }
   bool dump_in_progress() const { return dump_state_ == DumpState::started; }
   // Waits (bounded) until a dump in progress has reached COM1.

@@ -1,4 +1,4 @@
-#include "sched_toggle.hpp"
+#include "sysfs_script.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -36,7 +36,7 @@ void expect_lossless(const VmResult& r) {
 }  // namespace
 
 // Exit codes 0, 1 and 42 pass through unchanged.
-TEST(VmTestPath, ExitCodesPassThrough) {
+TEST(VmRunPath, ExitCodesPassThrough) {
   for (int code : {0, 1, 42}) {
     auto r = run_vm({"--", "sh", "-c", "exit " + std::to_string(code)});
     EXPECT_EQ(r.exit_code, code) << r.describe();
@@ -47,7 +47,7 @@ TEST(VmTestPath, ExitCodesPassThrough) {
 }
 
 // A payload killed by a signal reports the signal, and the host exits 128+N.
-TEST(VmTestPath, DeathBySignalIsReported) {
+TEST(VmRunPath, DeathBySignalIsReported) {
   auto r = run_vm({"--", "sh", "-c", "kill -SEGV $$"});
   EXPECT_EQ(r.exit_code, 128 + 11) << r.describe();
   auto exits = r.of("EXIT");
@@ -58,7 +58,7 @@ TEST(VmTestPath, DeathBySignalIsReported) {
 }
 
 // Several MiB on stdout and stderr at once arrive byte-exact and apart.
-TEST(VmTestPath, LargeOutputIsByteExactAndSeparate) {
+TEST(VmRunPath, LargeOutputIsByteExactAndSeparate) {
   auto r = run_vm({"--", "sh", "-c", "seq 1 300000 >&2 & seq 1 400000; wait"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   std::string out = host_seq("1 400000"), err = host_seq("1 300000");
@@ -69,7 +69,7 @@ TEST(VmTestPath, LargeOutputIsByteExactAndSeparate) {
 }
 
 // A scheduler that dies at once: SCHD died with its real status, no payload, exit 125.
-TEST(VmTestPath, SchedulerDiesAtStart) {
+TEST(VmRunPath, SchedulerDiesAtStart) {
   std::string sched = temp_file("dying_sched", "#!/bin/sh\necho 'sched: giving up' >&2\nexit 3\n");
   auto r = run_vm({"--scheduler", sched, "--", "echo", "must not run"});
   EXPECT_EQ(r.exit_code, 125) << r.describe();
@@ -84,7 +84,7 @@ TEST(VmTestPath, SchedulerDiesAtStart) {
 }
 
 // A scheduler that never attaches: not_attached (timeout) at the deadline, then it is stopped.
-TEST(VmTestPath, SchedulerNeverAttaches) {
+TEST(VmRunPath, SchedulerNeverAttaches) {
   std::string sched = temp_file("idle_sched", "#!/bin/sh\nexec sleep 1000\n");
   auto r = run_vm({"--scheduler", sched, "--attach-timeout-ms", "1500", "--", "echo", "must not run"});
   EXPECT_EQ(r.exit_code, 125) << r.describe();
@@ -98,7 +98,7 @@ TEST(VmTestPath, SchedulerNeverAttaches) {
 
 // The scheduler hits scx_bpf_error() mid-test: the run fails at once, the dump reaches COM1 and
 // DUMP frames bracket it.
-TEST(VmTestPath, SchedulerErrorMidTestDumpsAndFails) {
+TEST(VmRunPath, SchedulerErrorMidTestDumpsAndFails) {
   auto r = run_vm({"--scheduler", "scx_ktstr_test", "--sched-arg", "-e", "--sched-arg", "1500", "--", "sh", "-c",
                    "echo started; sleep 60; echo never"});
   EXPECT_EQ(r.exit_code, 125) << r.describe();
@@ -127,7 +127,7 @@ TEST(VmTestPath, SchedulerErrorMidTestDumpsAndFails) {
 
 // SysRq-D asks sched_ext for a debug dump while scx_simple runs: the dump reaches COM1 and the
 // scheduler keeps running.
-TEST(VmTestPath, SysrqDumpWhileSchedulerRuns) {
+TEST(VmRunPath, SysrqDumpWhileSchedulerRuns) {
   auto r = run_vm({"--scheduler", "scx_simple", "--", "sh", "-c",
                    "echo D > /proc/sysrq-trigger; sleep 1; cat /sys/kernel/sched_ext/state"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
@@ -140,7 +140,7 @@ TEST(VmTestPath, SysrqDumpWhileSchedulerRuns) {
 }
 
 // A payload that ignores SIGTERM is killed after the grace; EXIT says timed_out; exit 124.
-TEST(VmTestPath, TimeoutKillsPayloadIgnoringTerm) {
+TEST(VmRunPath, TimeoutKillsPayloadIgnoringTerm) {
   auto r = run_vm({"--timeout", "2", "--", "sh", "-c", "trap '' TERM; echo waiting; sleep 1000"});
   EXPECT_EQ(r.exit_code, 124) << r.describe();
   EXPECT_EQ(r.out, "waiting\n");
@@ -152,7 +152,7 @@ TEST(VmTestPath, TimeoutKillsPayloadIgnoringTerm) {
 }
 
 // Grandchildren left behind (one in its own session) are killed and reaped before reboot.
-TEST(VmTestPath, OrphansAreKilledBeforeReboot) {
+TEST(VmRunPath, OrphansAreKilledBeforeReboot) {
   auto r = run_vm({"--", "sh", "-c", "setsid sleep 1000 & (sleep 999 &); echo spawned"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_EQ(r.out, "spawned\n");
@@ -163,7 +163,7 @@ TEST(VmTestPath, OrphansAreKilledBeforeReboot) {
 }
 
 // A fault inside init itself: CRSH, a clean reboot, never "Attempted to kill init".
-TEST(VmTestPath, InitFaultReportsCrashAndReboots) {
+TEST(VmRunPath, InitFaultReportsCrashAndReboots) {
   for (std::string fault : {"segv", "abort"}) {
     auto r = run_vm({"--guest-key", "KTSTR_DEBUG_FAULT=" + fault, "--", "true"});
     EXPECT_EQ(r.exit_code, 125) << r.describe();
@@ -177,7 +177,7 @@ TEST(VmTestPath, InitFaultReportsCrashAndReboots) {
 }
 
 // An initramfs without its sentinel counts as truncated: FATL, then DONE with 125.
-TEST(VmTestPath, TruncatedInitramfsIsFatal) {
+TEST(VmRunPath, TruncatedInitramfsIsFatal) {
   auto r = run_vm({"--omit-ok-sentinel", "--", "echo", "must not run"});
   EXPECT_EQ(r.exit_code, 125) << r.describe();
   auto fatal = r.of("FATL");
@@ -189,7 +189,7 @@ TEST(VmTestPath, TruncatedInitramfsIsFatal) {
 
 // Payload not found -> 127, not executable -> 126, as a shell would say. (A guest path: a bare
 // name found nowhere is 127 on the host already, before boot; see host_programs_test.cpp.)
-TEST(VmTestPath, PayloadNotFoundOrNotExecutable) {
+TEST(VmRunPath, PayloadNotFoundOrNotExecutable) {
   auto r = run_vm({"--", "/bin/no-such-program"});
   EXPECT_EQ(r.exit_code, 127) << r.describe();
   EXPECT_NE(r.stream("ILOG").find("No such file"), std::string::npos);
@@ -199,7 +199,7 @@ TEST(VmTestPath, PayloadNotFoundOrNotExecutable) {
 }
 
 // Garbage cmdline values are reported and replaced by defaults; the run goes on.
-TEST(VmTestPath, GarbageCmdlineValuesWarnAndUseDefaults) {
+TEST(VmRunPath, GarbageCmdlineValuesWarnAndUseDefaults) {
   auto r = run_vm({"--guest-key", "KTSTR_HEARTBEAT_MS=soon", "--guest-key", "KTSTR_TOPO=1,x", "--", "echo", "ok"});
   EXPECT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_EQ(r.out, "ok\n");
@@ -209,7 +209,7 @@ TEST(VmTestPath, GarbageCmdlineValuesWarnAndUseDefaults) {
 }
 
 // No /args in the initramfs: FATL names it, and the run fails without starting anything.
-TEST(VmTestPath, MissingArgsIsFatal) {
+TEST(VmRunPath, MissingArgsIsFatal) {
   auto r = run_vm({"--omit-args", "--", "echo", "must not run"});
   EXPECT_EQ(r.exit_code, 125) << r.describe();
   auto fatal = r.of("FATL");
@@ -221,7 +221,7 @@ TEST(VmTestPath, MissingArgsIsFatal) {
 
 // Without COM2 init keeps going, says so on COM1 and puts the payload's output there; the host
 // reports that no frame came (125), and the VM still ends on its own.
-TEST(VmTestPath, MissingCom2IsReportedOnCom1) {
+TEST(VmRunPath, MissingCom2IsReportedOnCom1) {
   auto r = run_vm({"--no-com2", "--", "sh", "-c", "echo output-without-com2"});
   EXPECT_EQ(r.exit_code, 125) << r.describe();
   EXPECT_NE(r.console.find("COM2 unavailable"), std::string::npos) << r.console;
