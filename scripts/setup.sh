@@ -20,7 +20,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   qemu-system-x86 busybox-static cpio zstd libarchive-tools tmux
   libfmt-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libarchive-dev libcli11-dev nlohmann-json3-dev
+  libarchive-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev python3-yaml
   clang-19 llvm-19 clang-14 libclang-rt-14-dev llvm-14-dev
   libelf-dev libzstd-dev zlib1g-dev xz-utils
   stress-ng bpftool pax-utils

@@ -29,6 +29,7 @@ struct Config {
   std::string colorterm;              // KTSTR_COLORTERM
   Topology topo;                      // KTSTR_TOPO
   std::string debug_fault;            // KTSTR_DEBUG_FAULT=segv|abort: test hook for crash handling
+  uint32_t attempt = 0;               // KTSTR_ATTEMPT: a suite's attempt number (1-based), 0 = unset
 };
 
 struct CmdlineResult {

@@ -110,6 +110,11 @@ CmdlineResult parse_cmdline(std::string_view text) {
       else bad(key, val, "not a COLORTERM value");
     } else if (key == "KTSTR_TOPO") {
       if (!parse_topology(val, c.topo)) bad(key, val, "expected N,L,C,T (positive numbers)");
+    } else if (key == "KTSTR_ATTEMPT") {
+      if (!parse_uint(val, c.attempt, 1000) || c.attempt == 0) {
+        c.attempt = 0;
+        bad(key, val, "expected an attempt number (1-1000)");
+      }
     } else if (key == "KTSTR_DEBUG_FAULT") {
       if (val == "segv" || val == "abort") c.debug_fault = val;
       else bad(key, val, "expected segv or abort");

@@ -59,3 +59,14 @@ TEST(Cmdline, UnknownKeyIsReported) {
   ASSERT_EQ(r.warnings.size(), 1u);
   EXPECT_NE(r.warnings[0].find("unknown key"), std::string::npos);
 }
+
+// KTSTR_ATTEMPT: a suite's attempt number, 1-1000; anything else is warned about and unset.
+TEST(Cmdline, AttemptNumber) {
+  EXPECT_EQ(parse_cmdline("KTSTR_ATTEMPT=2").config.attempt, 2u);
+  EXPECT_EQ(parse_cmdline("").config.attempt, 0u);
+  for (const char* bad : {"KTSTR_ATTEMPT=0", "KTSTR_ATTEMPT=1001", "KTSTR_ATTEMPT=x"}) {
+    auto r = parse_cmdline(bad);
+    EXPECT_EQ(r.config.attempt, 0u) << bad;
+    EXPECT_EQ(r.warnings.size(), 1u) << bad;
+  }
+}

@@ -1,0 +1,38 @@
+// `ktstr-vm suite` manifests: a TOML file of tests, each one `ktstr-vm run` with its options,
+// expanded over `[test.matrix]` into named variants (docs/suite.md).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "run.hpp"
+
+namespace ktstr::host {
+
+// A syntax or schema error: names the file, the line and the key. `ktstr-vm suite` exits 2.
+struct ManifestError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// One runnable variant of a manifest test.
+struct SuiteTest {
+  std::string name;       // unique: "dsp", or "stress[2,4,2,1/llc]" for a matrix variant
+  std::string base_name;  // the [[test]] name it came from
+  int line = 0;           // where its [[test]] starts in the manifest
+  RunOptions run;         // exactly what `ktstr-vm run` would get; paths resolved
+  std::string topology;   // as written ("" = none): "N,L,C,T", "NnLlCcTt" or a preset name
+  int expect_exit = 0;    // the run's exit status that counts as a pass
+};
+
+struct SuiteManifest {
+  std::string path;  // as given
+  std::string name;  // the file's stem: JUnit's classname and testsuite name
+  std::vector<SuiteTest> tests;  // in manifest order, matrix variants in expansion order
+};
+
+// Reads and validates a manifest; relative paths in it are relative to its folder.
+// Throws ManifestError.
+SuiteManifest load_manifest(const std::string& path);
+
+}  // namespace ktstr::host

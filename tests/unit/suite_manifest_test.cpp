@@ -1,0 +1,177 @@
+// Suite manifests: parsing, defaults, matrix expansion, errors naming file:line:key; selection
+// by filter and shard.
+#include "suite_manifest.hpp"
+#include "suite_select.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace fs = std::filesystem;
+using namespace ktstr::host;
+
+namespace {
+
+class SuiteManifestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ktstr-manifest-" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& text) {
+    std::string p = (dir_ / "suite.toml").string();
+    std::ofstream(p) << text;
+    return p;
+  }
+  std::string error_of(const std::string& text) {
+    try {
+      load_manifest(write(text));
+    } catch (const ManifestError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  }
+  fs::path dir_;
+};
+
+TEST_F(SuiteManifestTest, DefaultsApplyAndTestsOverride) {
+  auto m = load_manifest(write(R"(
+[defaults]
+scheduler = "scx_simple"
+timeout = 60
+memory = 512
+
+[[test]]
+name = "dsp"
+args = ["./runner", "-t", "dsp"]
+sched_args = ["-v"]
+include = ["data"]
+expect_exit = 3
+
+[[test]]
+name = "plain"
+args = ["true"]
+scheduler = ""
+smp = 4
+)"));
+  ASSERT_EQ(m.tests.size(), 2u);
+  EXPECT_EQ(m.name, "suite");
+  const auto& a = m.tests[0];
+  EXPECT_EQ(a.name, "dsp");
+  EXPECT_EQ(a.run.scheduler, "scx_simple");
+  EXPECT_EQ(a.run.vm.timeout_s, 60u);
+  EXPECT_EQ(a.run.vm.memory_mb, 512u);
+  EXPECT_EQ(a.expect_exit, 3);
+  EXPECT_EQ(a.run.pack.sched_args, std::vector<std::string>{"-v"});
+  // Relative paths are relative to the manifest's folder; bare names stay names.
+  EXPECT_EQ(a.run.pack.payload[0], (dir_ / "runner").string());
+  EXPECT_EQ(a.run.pack.includes[0], (dir_ / "data").string());
+  const auto& b = m.tests[1];
+  EXPECT_EQ(b.run.scheduler, "");
+  EXPECT_EQ(b.run.vm.smp, 4u);
+  EXPECT_EQ(b.run.pack.payload[0], "true");
+  EXPECT_EQ(b.expect_exit, 0);
+}
+
+TEST_F(SuiteManifestTest, MatrixExpandsToNamedVariantsInFileOrder) {
+  auto m = load_manifest(write(R"(
+[[test]]
+name = "stress"
+args = ["stress-ng", "--cpu", "4"]
+sched_args = ["-x"]
+[test.matrix]
+topology = ["1,1,2,1", "2,4,2,1"]
+sched_args = { plain = [], llc = ["--enable-llc-awareness"] }
+)"));
+  std::vector<std::string> names;
+  for (const auto& t : m.tests) names.push_back(t.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"stress[1,1,2,1/plain]", "stress[1,1,2,1/llc]", "stress[2,4,2,1/plain]",
+                                             "stress[2,4,2,1/llc]"}));
+  EXPECT_EQ(m.tests[1].topology, "1,1,2,1");
+  EXPECT_EQ(m.tests[1].run.pack.sched_args, (std::vector<std::string>{"-x", "--enable-llc-awareness"}));
+  EXPECT_EQ(m.tests[2].run.pack.sched_args, std::vector<std::string>{"-x"});
+  EXPECT_EQ(m.tests[3].base_name, "stress");
+}
+
+TEST_F(SuiteManifestTest, MatrixOfOneDimensionNamesOnlyIt) {
+  auto m = load_manifest(write(R"(
+[[test]]
+name = "t"
+args = ["true"]
+matrix = { topology = ["tiny-2llc", "2n4l2c1t"] }
+)"));
+  ASSERT_EQ(m.tests.size(), 2u);
+  EXPECT_EQ(m.tests[0].name, "t[tiny-2llc]");
+  EXPECT_EQ(m.tests[1].name, "t[2n4l2c1t]");
+}
+
+TEST_F(SuiteManifestTest, ErrorsNameFileLineAndKey) {
+  std::string p = (dir_ / "suite.toml").string();
+  EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"true\"]\ntimeuot = 5\n"), p + ":4: 'timeuot': unknown key");
+  EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"true\"]\ntimeout = \"5\"\n"),
+            p + ":4: 'timeout': expected an integer");
+  EXPECT_EQ(error_of("[[test]]\nname = \"a\"\n"), p + ":1: 'args': test 'a' needs args = [PROGRAM, ARG...]");
+  EXPECT_EQ(error_of("[[test]]\nargs = [\"true\"]\n"), p + ":1: 'name': every [[test]] needs a name");
+  EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\n[[test]]\nname = \"a\"\nargs = [\"y\"]\n"),
+            p + ":4: 'name': 'a' is already used by the test at line 1");
+  EXPECT_EQ(error_of("[defaults]\nmemory = 1\n[[test]]\nname = \"a\"\nargs = [\"x\"]\n"),
+            p + ":2: 'memory': 1 is out of range 128..65536");
+  EXPECT_EQ(error_of("[[test]]\nname = \"a b\"\nargs = [\"x\"]\n"),
+            p + ":2: 'name': 'a b': use letters, digits, '_', '-' and '.' only");
+  EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\n[test.matrix]\nsmp = [1]\n"),
+            p + ":5: 'matrix.smp': unknown key (the matrix takes topology and sched_args)");
+  EXPECT_EQ(error_of(""), p + ": no [[test]] in the manifest");
+  // A TOML syntax error carries the parser's line.
+  EXPECT_TRUE(error_of("[[test]]\nname = \"a\nargs = []\n").starts_with(p + ":2: ")) << error_of("[[test]]\nname = \"a\n");
+  EXPECT_EQ(error_of(std::string()), p + ": no [[test]] in the manifest");
+}
+
+TEST_F(SuiteManifestTest, MissingFileIsNamed) {
+  try {
+    load_manifest((dir_ / "nope.toml").string());
+    FAIL();
+  } catch (const ManifestError& e) {
+    EXPECT_EQ(std::string(e.what()), (dir_ / "nope.toml").string() + ": no such file");
+  }
+}
+
+std::vector<SuiteTest> named(std::initializer_list<const char*> names) {
+  std::vector<SuiteTest> out;
+  for (const char* n : names) out.push_back(SuiteTest{.name = n});
+  return out;
+}
+
+TEST(SuiteSelect, ShardsAreDisjointAndCoverTheSuite) {
+  std::vector<SuiteTest> tests;
+  for (int i = 0; i < 13; ++i) tests.push_back(SuiteTest{.name = "t" + std::to_string(i)});
+  std::multiset<std::size_t> all;
+  for (unsigned i = 1; i <= 3; ++i) {
+    auto part = select_tests(tests, {}, Shard{i, 3});
+    EXPECT_GE(part.size(), 4u);
+    EXPECT_LE(part.size(), 5u);
+    all.insert(part.begin(), part.end());
+  }
+  EXPECT_EQ(all.size(), 13u);
+  EXPECT_EQ(std::set<std::size_t>(all.begin(), all.end()).size(), 13u);
+}
+
+TEST(SuiteSelect, FiltersAreGlobsOrExactNamesAndApplyBeforeSharding) {
+  auto tests = named({"a", "stress[1,1,2,1/llc]", "stress[2,4,2,1/llc]", "b"});
+  EXPECT_EQ(select_tests(tests, {"stress*"}, {}), (std::vector<std::size_t>{1, 2}));
+  EXPECT_EQ(select_tests(tests, {"stress[2,4,2,1/llc]"}, {}), (std::vector<std::size_t>{2}));
+  EXPECT_EQ(select_tests(tests, {"a", "b"}, {}), (std::vector<std::size_t>{0, 3}));
+  EXPECT_EQ(select_tests(tests, {"stress*"}, Shard{2, 2}), (std::vector<std::size_t>{2}));
+  EXPECT_TRUE(select_tests(tests, {"zzz"}, {}).empty());
+}
+
+TEST(SuiteSelect, ShardTextIsChecked) {
+  EXPECT_EQ(parse_shard("2/3").index, 2u);
+  EXPECT_EQ(parse_shard("2/3").count, 3u);
+  for (const char* bad : {"0/3", "4/3", "1/0", "x/3", "1/", "/2", "1-3", "1/3x", ""})
+    EXPECT_THROW(parse_shard(bad), std::invalid_argument) << bad;
+}
+
+}  // namespace

@@ -1,0 +1,105 @@
+// Suite outcomes: pass / flaky / fail / not run, the progress lines, the summary, JUnit and JSON.
+#include "suite_report.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace ktstr::host;
+
+namespace {
+
+SuiteAttempt attempt(int code, const std::string& reason = "", double wall = 1.0) {
+  SuiteAttempt a;
+  a.exit_code = code;
+  a.reason = reason;
+  a.wall_s = wall;
+  a.report = {{"stdout_tail", "out\n"}, {"stderr_tail", "bad \xff byte <&>\n"}};
+  return a;
+}
+
+struct Fixture {
+  SuiteManifest m;
+  std::vector<SuiteOutcome> outcomes;
+  Fixture() {
+    for (const char* n : {"ok", "flaky", "broken", "skipped", "expected3"}) m.tests.push_back(SuiteTest{.name = n});
+    m.tests[4].expect_exit = 3;
+    m.name = "suite";
+    m.path = "/x/suite.toml";
+    for (auto& t : m.tests) outcomes.push_back(SuiteOutcome{.test = &t});
+    outcomes[0].attempts = {attempt(0, "", 3.14)};
+    outcomes[1].attempts = {attempt(1), attempt(0)};
+    outcomes[2].attempts = {attempt(125, "scheduler died before attaching"),
+                            attempt(125, "scheduler died before attaching", 9.0)};
+    outcomes[2].artifacts = "art/broken";
+    outcomes[4].attempts = {attempt(3)};
+  }
+};
+
+TEST(SuiteOutcomeStatus, PassFlakyFailNotRunByExpectedExit) {
+  Fixture f;
+  EXPECT_EQ(f.outcomes[0].status(), SuiteOutcome::Status::passed);
+  EXPECT_EQ(f.outcomes[1].status(), SuiteOutcome::Status::flaky);
+  EXPECT_EQ(f.outcomes[2].status(), SuiteOutcome::Status::failed);
+  EXPECT_EQ(f.outcomes[3].status(), SuiteOutcome::Status::not_run);
+  EXPECT_EQ(f.outcomes[4].status(), SuiteOutcome::Status::passed);
+  auto t = totals(f.outcomes, 20);
+  EXPECT_EQ(t.passed, 2u);
+  EXPECT_EQ(t.flaky, 1u);
+  EXPECT_EQ(t.failed, 1u);
+  EXPECT_EQ(t.not_run, 1u);
+}
+
+TEST(SuiteProgress, OneLinePerFinishedTest) {
+  Fixture f;
+  EXPECT_EQ(progress_line(f.outcomes[0]), "PASS ok 3.1s");
+  EXPECT_EQ(progress_line(f.outcomes[1]), "FLAKY flaky (passed on attempt 2) 2.0s");
+  EXPECT_EQ(progress_line(f.outcomes[2]), "FAIL broken 125 scheduler died before attaching");
+  SuiteOutcome wrong{.test = &f.m.tests[0], .attempts = {attempt(4)}};
+  EXPECT_EQ(progress_line(wrong), "FAIL ok 4 exit 4, expected 0");
+}
+
+TEST(SuiteSummary, FailuresWithArtifactsThenSlowestThenCounts) {
+  Fixture f;
+  std::string s = summary_text(f.outcomes, totals(f.outcomes, 20), false);
+  EXPECT_NE(s.find("Failures:\n  broken: exit 125: scheduler died before attaching\n    artifacts: art/broken\n"),
+            std::string::npos) << s;
+  EXPECT_NE(s.find("Slowest:\n  10.0s  broken\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("3 passed, 1 failed (1 flaky), 1 not run in 20.0s"), std::string::npos) << s;
+  EXPECT_NE(summary_text(f.outcomes, totals(f.outcomes, 20), true).find("INTERRUPTED: "), std::string::npos);
+}
+
+TEST(SuiteJunit, SurefireElementsAndWellFormedText) {
+  Fixture f;
+  std::string path = std::filesystem::temp_directory_path() / ("ktstr-junit-" + std::to_string(getpid()) + ".xml");
+  write_suite_junit(path, f.m, f.outcomes, totals(f.outcomes, 20));
+  std::stringstream ss;
+  ss << std::ifstream(path).rdbuf();
+  std::string x = ss.str();
+  std::filesystem::remove(path);
+  EXPECT_NE(x.find("<testsuite name=\"suite\" tests=\"5\" failures=\"1\" errors=\"0\" skipped=\"1\""),
+            std::string::npos) << x;
+  EXPECT_NE(x.find("<testcase name=\"ok\" classname=\"suite\" time=\"3.14\">"), std::string::npos) << x;
+  EXPECT_NE(x.find("<flakyFailure message=\"exit 1 (expected 0)\" type=\"exit 1\">"), std::string::npos) << x;
+  EXPECT_NE(x.find("<failure message=\"exit 125: scheduler died before attaching\" type=\"exit 125\">"),
+            std::string::npos) << x;
+  EXPECT_NE(x.find("<rerunFailure "), std::string::npos) << x;
+  EXPECT_NE(x.find("<skipped message=\"not run\"/>"), std::string::npos) << x;
+  EXPECT_NE(x.find("&lt;&amp;&gt;"), std::string::npos) << x;
+}
+
+TEST(SuiteJson, AgreesWithTheOutcomes) {
+  Fixture f;
+  auto j = suite_json(f.m, f.outcomes, totals(f.outcomes, 20), false);
+  EXPECT_EQ(j["totals"]["tests"], 5);
+  EXPECT_EQ(j["tests"][1]["status"], "flaky");
+  EXPECT_EQ(j["tests"][1]["attempts"].size(), 2u);
+  EXPECT_EQ(j["tests"][2]["reason"], "exit 125: scheduler died before attaching");
+  EXPECT_EQ(j["tests"][2]["artifacts"], "art/broken");
+  EXPECT_TRUE(j["tests"][3]["exit_code"].is_null());
+}
+
+}  // namespace
