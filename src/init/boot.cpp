@@ -21,6 +21,8 @@ Consoles open_consoles(Com2& com2) {
     console_note("COM2 unavailable (" + c.com2_error + "): no frames will reach the host; continuing, "
                  "payload output goes to this console");
     com2.set_fallback_fd(c.com1);
+  } else if (std::string err; !com2.hide_device(err)) {
+    c.com2_error = err + ": a payload writing to the port could corrupt the frame stream";
   }
   return c;
 }

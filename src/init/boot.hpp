@@ -12,7 +12,7 @@ namespace ktstr::init {
 
 struct Consoles {
   int com1 = -1;     // /dev/ttyS0, the kernel console; -1 if it cannot be opened
-  std::string com2_error;  // why COM2 is unusable, empty if open
+  std::string com2_error;  // why COM2 is unusable or its node is still there; empty if all is well
 };
 
 // Opens COM1 for writing and COM2 raw. A missing COM2 is not fatal: COM1 is told.

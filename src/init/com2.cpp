@@ -1,6 +1,7 @@
 #include "com2.hpp"
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <termios.h>
 
 #include "crash.hpp"
@@ -8,25 +9,46 @@
 namespace ktstr::init {
 
 bool Com2::open(const char* path, std::string& error) {
+  path_ = path;
   UniqueFd fd(::open(path, O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!fd.valid()) {
     error = errno_message(std::string("open ") + path, errno);
     return false;
   }
+  // Raw: no newline translation, no echo, 8 bits, so frames pass byte-exact. A line that cannot
+  // be made raw would mangle every frame: then it counts as unusable.
   termios t{};
-  if (tcgetattr(fd.get(), &t) == 0) {
-    // Raw: no newline translation, no echo, 8 bits, so frames pass byte-exact.
-    cfmakeraw(&t);
-    cfsetispeed(&t, B115200);
-    cfsetospeed(&t, B115200);
-    tcsetattr(fd.get(), TCSANOW, &t);
-  } else {
+  if (tcgetattr(fd.get(), &t) != 0) {
     error = errno_message(std::string("tcgetattr ") + path, errno);
+    return false;
+  }
+  cfmakeraw(&t);
+  cfsetispeed(&t, B115200);
+  cfsetospeed(&t, B115200);
+  if (tcsetattr(fd.get(), TCSANOW, &t) != 0) {
+    error = errno_message(std::string("tcsetattr ") + path, errno);
     return false;
   }
   fd_ = std::move(fd);
   crash::set_com2_fd(fd_.get());
   return true;
+}
+
+bool Com2::hide_device(std::string& error) {
+  if (!fd_.valid() || ::unlink(path_.c_str()) == 0) return true;
+  error = errno_message("unlink " + path_, errno);
+  return false;
+}
+
+UniqueFd Com2::reopen(int flags, std::string& error) const {
+  if (!fd_.valid()) {
+    error = path_ + " is not open";
+    return UniqueFd();
+  }
+  std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
+  UniqueFd fd(::open(self.c_str(), flags));
+  if (!fd.valid()) error = errno_message("open " + self + " (" + path_ + ")", errno);
+  return fd;
 }
 
 uint32_t Com2::frames_sent() const { return crash::peek_seq(); }

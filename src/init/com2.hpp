@@ -3,7 +3,7 @@
 // so two frames never interleave.
 //
 // Two modes. Without an event loop (boot, DONE, reboot) send() writes through, blocking. While
-// attached to the loop (the test path) it never blocks: frames queue, the loop writes them when
+// attached to the loop (both paths, from GuestCore::set_up) it never blocks: frames queue, the loop writes them when
 // the UART has room, and bulk producers are throttled while the queue is above a high-water mark,
 // so the reaper and the timers stay responsive however much output is flowing.
 #pragma once
@@ -23,9 +23,15 @@ class Com2 {
  public:
   // Opens the device in raw mode (cfmakeraw). On failure the channel stays closed: send() is then
   // a no-op that only counts, and the caller reports the absence on COM1.
-  bool open(const char* path, std::string& error);
+  [[nodiscard]] bool open(const char* path, std::string& error);
   bool is_open() const { return fd_.valid(); }
-  int fd() const { return fd_.get(); }
+  // Unlinks the device node once the port is open: the frame channel is init's alone, so a
+  // payload that writes to /dev/ttyS1 creates a plain file instead of corrupting the stream.
+  // Later opens of the port go through reopen().
+  [[nodiscard]] bool hide_device(std::string& error);
+  // A new open file description of the open port (through /proc/self/fd), with its own flags:
+  // host control reads, the shell console without hvc0. Invalid, with `error`, on failure.
+  [[nodiscard]] UniqueFd reopen(int flags, std::string& error) const;
 
   // Sends one frame. Values longer than kMaxValue are cut (and a warning is the caller's job);
   // stream bytes should go through send_stream(), which chunks them.
@@ -51,6 +57,7 @@ class Com2 {
   void flush();  // blocking: until the queue is empty
 
   UniqueFd fd_;
+  std::string path_;
   std::map<std::string, uint64_t> bytes_;
   int fallback_fd_ = -1;
   EventLoop* loop_ = nullptr;  // set while attached

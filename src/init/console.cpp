@@ -5,16 +5,16 @@
 
 namespace ktstr::init {
 
-bool Console::open(std::string& error) {
-  for (const char* path : {kHvcDevice, kCom2Device}) {
-    fd_.reset(::open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
-    if (fd_.valid()) {
-      path_ = path;
-      return true;
-    }
-    error = errno_message(std::string("open ") + path, errno);
-  }
-  return false;
+bool Console::open(const Com2& com2, std::string& error) {
+  constexpr int kFlags = O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+  fd_.reset(::open(kHvcDevice, kFlags));
+  path_ = kHvcDevice;
+  if (fd_.valid()) return true;
+  std::string hvc_error = errno_message(std::string("open ") + kHvcDevice, errno);
+  fd_ = com2.reopen(kFlags, error);
+  path_ = kCom2Device;
+  if (!fd_.valid()) error = hvc_error + "; " + error;
+  return fd_.valid();
 }
 
 bool Console::make_raw(std::string& error) {
@@ -41,8 +41,10 @@ void Console::write_text(std::string_view text) {
 }
 
 UniqueFd Console::open_for_child(std::string& error) const {
-  UniqueFd fd(::open(path_.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!fd.valid()) error = errno_message("open " + path_, errno);
+  // Through /proc/self/fd: COM2's node is gone by now (Com2::hide_device).
+  std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
+  UniqueFd fd(::open(self.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!fd.valid()) error = errno_message("open " + self + " (" + path_ + ")", errno);
   return fd;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "com2.hpp"
 #include "fd.hpp"
 
 namespace ktstr::init {
@@ -14,16 +15,15 @@ inline constexpr const char* kCom2Device = "/dev/ttyS1";
 
 class Console {
  public:
-  // Opens /dev/hvc0 (else COM2) read-write, non-blocking, never as init's controlling terminal.
-  // Returns false with `error` ("open /dev/ttyS1: ... (errno N)") if neither opens.
-  bool open(std::string& error);
+  // Opens /dev/hvc0 (else COM2, through com2.reopen()) read-write, non-blocking, never as init's
+  // controlling terminal. Returns false with `error` naming the failed call if neither opens.
+  [[nodiscard]] bool open(const Com2& com2, std::string& error);
   int fd() const { return fd_.get(); }
-  const std::string& path() const { return path_; }
   bool is_com2() const { return path_ == kCom2Device; }
 
   // Raw mode (cfmakeraw): bytes pass unchanged both ways, no echo, no signals from keys, and
   // OPOST off, so no '\r' is added to output. Returns false with `error` on failure.
-  bool make_raw(std::string& error);
+  [[nodiscard]] bool make_raw(std::string& error);
   // Writes text for a human, turning each "\n" into "\r\n" (the console is raw). Best effort.
   void write_text(std::string_view text);
   // A second, blocking fd on the same device for a child's stdio: init's own fd is

@@ -108,17 +108,21 @@ void on_terminate() { report_and_reboot(SIGABRT, nullptr); }
 
 }  // namespace
 
-void install() {
+bool install(std::string& error) {
+  std::set_terminate(on_terminate);
   stack_t ss{};
   ss.ss_sp = g_altstack;
   ss.ss_size = sizeof g_altstack;
-  sigaltstack(&ss, nullptr);
+  // Without the alternate stack a stack overflow could not be reported; the rest still can.
+  if (sigaltstack(&ss, nullptr) != 0) error = errno_message("sigaltstack", errno);
   struct sigaction sa {};
   sa.sa_sigaction = on_fault;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
   sigfillset(&sa.sa_mask);
-  for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE}) sigaction(sig, &sa, nullptr);
-  std::set_terminate(on_terminate);
+  for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE})
+    if (sigaction(sig, &sa, nullptr) != 0)
+      error += (error.empty() ? "" : "; ") + errno_message("sigaction " + std::to_string(sig), errno);
+  return error.empty();
 }
 
 void set_com2_fd(int fd) { g_com2_fd.store(fd); }

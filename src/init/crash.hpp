@@ -6,11 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace ktstr::init::crash {
 
 // Installs SEGV/BUS/ABRT/ILL/FPE handlers on an alternate stack, and a terminate handler.
-void install();
+// False with `error` naming the failed call: a fault in init would then kill PID 1 (a kernel
+// panic) instead of sending CRSH.
+[[nodiscard]] bool install(std::string& error);
 // The fd the handler writes CRSH to (-1: COM1 only).
 void set_com2_fd(int fd);
 // The COM1 fd for the human-readable copy.

@@ -5,7 +5,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "console.hpp"
 #include "ktstr/exit_codes.hpp"
 #include "ktstr/initramfs.hpp"
 #include "leftovers.hpp"
@@ -42,12 +41,13 @@ bool GuestCore::set_up(RunResult& result) {
 }
 
 void GuestCore::listen_to_host(HostControl::Handlers handlers) {
+  if (!com2_.is_open()) return;  // already reported: nothing can come from the host either
   if (!handlers.on_stop)
     handlers.on_stop = [this] {
       spdlog::warn("the host asked to stop (STOP): ending the run");
       stop_requested_ = true;
     };
-  if (std::string err; !control_.start(loop_, kCom2Device, std::move(handlers), err))
+  if (std::string err; !control_.start(loop_, com2_, std::move(handlers), err))
     spdlog::warn("host control frames unavailable: {}", err);
 }
 

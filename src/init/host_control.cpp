@@ -23,14 +23,11 @@ bool json_uint_member(std::string_view json, std::string_view key, uint32_t max,
   return true;
 }
 
-bool HostControl::start(EventLoop& loop, const char* device, Handlers handlers, std::string& error) {
+bool HostControl::start(EventLoop& loop, const Com2& com2, Handlers handlers, std::string& error) {
   // A second open of the tty: non-blocking for our reads without touching the flags of the fd
   // that frames (and the crash handler) write to.
-  fd_.reset(::open(device, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
-  if (!fd_.valid()) {
-    error = errno_message(std::string("open ") + device + " for host control frames", errno);
-    return false;
-  }
+  fd_ = com2.reopen(O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, error);
+  if (!fd_.valid()) return false;
   loop_ = &loop;
   handlers_ = std::move(handlers);
   decoder_ = std::make_unique<wire::FrameDecoder>([this](const wire::Frame& f) { on_frame(f); });

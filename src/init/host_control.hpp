@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "com2.hpp"
 #include "event_loop.hpp"
 #include "fd.hpp"
 #include "ktstr/frame_decoder.hpp"
@@ -21,9 +22,9 @@ class HostControl {
     std::function<void()> on_stop;
   };
 
-  // Opens `device` (COM2) for reading and watches it. Returns false with `error` if it cannot
-  // be opened; the shell then simply keeps its first size.
-  bool start(EventLoop& loop, const char* device, Handlers handlers, std::string& error);
+  // Opens COM2's input side (Com2::reopen, non-blocking) and watches it. False with `error` if
+  // it cannot be opened: then no RSIZ or STOP reaches the guest.
+  [[nodiscard]] bool start(EventLoop& loop, const Com2& com2, Handlers handlers, std::string& error);
   ~HostControl();
 
  private:

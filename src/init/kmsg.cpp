@@ -40,7 +40,6 @@ KmsgForwarder::ReadResult KmsgForwarder::read_one() {
     std::string_view raw(buf, size_t(n));
     if (auto rec = parse_kmsg_record(raw)) {
       com2_.send(wire::kKmsg, kmsg_record_json(*rec));
-      ++records_;
       track_sched_exit(*rec);
     } else if (malformed_++ == 0) {
       spdlog::warn("{}: unparsable record (further ones counted silently): {:.120}", kKmsgPath, raw);

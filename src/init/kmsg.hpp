@@ -28,7 +28,7 @@ class KmsgForwarder {
 
   // Opens /dev/kmsg and registers it with the loop; records are sent as the loop runs.
   // Best effort: returns false with the reason in `error` (nothing is registered then).
-  bool start(std::string& error);
+  [[nodiscard]] bool start(std::string& error);
   // Sends every record available now, until EAGAIN or deadline_ns (CLOCK_BOOTTIME), for teardown.
   // Stays registered: records logged later are still sent while the loop runs.
   // Returns true if it caught up (EAGAIN), false if the deadline came first (records pending).
@@ -36,8 +36,6 @@ class KmsgForwarder {
   // Unregisters from the loop and closes the fd. Idempotent.
   void stop();
 
-  // Records sent as KMSG frames.
-  uint64_t records() const { return records_; }
   // Times the ring overwrote records before we read them (EPIPE); the lost count shows as a jump
   // in the records' seq.
   uint64_t overruns() const { return overruns_; }
@@ -54,7 +52,6 @@ class KmsgForwarder {
   EventLoop& loop_;
   Com2& com2_;
   UniqueFd fd_;
-  uint64_t records_ = 0;
   uint64_t overruns_ = 0;
   uint64_t malformed_ = 0;
   std::optional<SchedExitInfo> last_exit_;

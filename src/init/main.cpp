@@ -1,5 +1,16 @@
 // ktstr-init: PID 1 of a sched_ext test VM. main() is the phase list of docs/architecture.md; each phase
 // is one call into its own file. PID 1 must never exit: every path ends in finish_and_reboot().
+//
+// Exceptions: init throws none of its own and catches none. Every fallible step reports through
+// its return value (below); an exception that escapes anyway (std::bad_alloc, a bug) reaches
+// std::terminate, which crash::install() turns into a CRSH frame and a reboot. A throw is a
+// crash of init, reported as one, never an exit of PID 1.
+//
+// Errors: a call whose failure changes what the run does is [[nodiscard]], returns false and
+// fills `std::string& error` with "call object: strerror (errno N)" (errno_message). Its caller
+// decides, visibly: fail the run (fail_run: FATL, DONE 125), or warn and go on where the step is
+// best effort (kernel log, trace_pipe, host control frames). Nothing fails silently. Syscall-like
+// helpers (read_file, write_all, make_pipe) leave errno set, as the calls they wrap do.
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -23,7 +34,8 @@ int main() {
   const uint64_t start_ms = boottime_ns() / 1000000;
 
   // 1. Crash handlers first: from here on a fault in init reports CRSH and reboots.
-  crash::install();
+  std::string crash_error;
+  const bool crash_ok = crash::install(crash_error);
   crash::set_phase("mounts");
 
   // 2. Filesystems. /dev must exist before the serial ports can be opened.
@@ -44,6 +56,7 @@ int main() {
   spdlog::debug("mounts: {}", mounts.timings);
   for (const auto& w : cmdline.warnings) spdlog::warn("cmdline: {}", w);
   if (!con.com2_error.empty()) spdlog::warn("COM2: {}", con.com2_error);
+  if (!crash_ok) spdlog::error("crash handler: {}; a fault in init may not be reported as CRSH", crash_error);
 
   RunResult result;
   if (!mounts.fatal.empty()) {

@@ -10,6 +10,6 @@ namespace ktstr::init {
 // usermode modprobe that can only fail: ~20 ms each under TCG. In that case this empties
 // /proc/sys/kernel/modprobe, which makes the kernel fail such requests at once. Needs /proc.
 // Returns false with the error in `note`; true with what it did in `note` ("" if nothing).
-bool disable_futile_module_loading(std::string& note);
+[[nodiscard]] bool disable_futile_module_loading(std::string& note);
 
 }  // namespace ktstr::init

@@ -20,9 +20,9 @@ class Payload {
   Payload(EventLoop& loop, Reaper& reaper, Com2& com2) : loop_(loop), reaper_(reaper), com2_(com2) {}
 
   // Reads /args. Returns false with `error` set if it is missing or empty.
-  static bool read_argv(std::vector<std::string>& argv, std::string& error);
+  [[nodiscard]] static bool read_argv(std::vector<std::string>& argv, std::string& error);
   // Starts it. If exec fails the child exits 127/126 and EXIT says why.
-  bool spawn(const std::vector<std::string>& argv);
+  [[nodiscard]] bool spawn(const std::vector<std::string>& argv);
   bool exited() const { return exited_; }
   bool output_drained() const { return out_->drained() && err_->drained(); }
   // TERM to the process group, up to grace_ms for it to go, then KILL.

@@ -19,10 +19,9 @@ class PtyShell {
   // openpty with the given size (0 = unknown, left unset), starts `/bin/sh -l` on the slave and
   // relays between the master and console_fd (not owned, non-blocking). Returns false with
   // `error` (the failed call and errno) if the PTY or the shell could not be set up.
-  bool start(int console_fd, uint16_t cols, uint16_t rows, std::string& error);
+  [[nodiscard]] bool start(int console_fd, uint16_t cols, uint16_t rows, std::string& error);
   bool exited() const { return exited_; }
   const ExitStatus& status() const { return status_; }
-  pid_t pid() const { return pid_; }
   // TIOCSWINSZ on the master: the kernel sends SIGWINCH to the foreground process group.
   void resize(uint16_t cols, uint16_t rows);
   // SIGHUP to the shell's session, as when a terminal goes away (host STOP).

@@ -15,12 +15,11 @@ Pump::~Pump() { close(); }
 bool Pump::read_once() {
   if (!fd_.valid()) return false;
   // One frame's worth per wake-up, so the reaper (urgent) and the other fds get their turn between
-  // wake-ups: the shell path's COM2 writes block at serial speed, the test path's queue (and a
-  // full queue throttles this fd). Throughput is the same: the pipe holds the rest.
+  // wake-ups (COM2 only queues the frame; a full queue throttles this fd). Throughput is the same:
+  // the pipe holds the rest.
   static char buf[wire::kStreamChunk];
   ssize_t n = ::read(fd_.get(), buf, sizeof buf);
   if (n > 0) {
-    bytes_ += uint64_t(n);
     com2_.send_stream(tag_, std::string_view(buf, size_t(n)));
     return true;
   }

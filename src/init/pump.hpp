@@ -17,7 +17,6 @@ class Pump {
   Pump& operator=(const Pump&) = delete;
 
   bool drained() const { return !fd_.valid(); }
-  uint64_t bytes() const { return bytes_; }
   // Reads whatever is buffered now (until EAGAIN or EOF), without waiting.
   void read_available();
   // Stops forwarding (e.g. a holder of the write end would never exit); what was read is sent.
@@ -30,7 +29,6 @@ class Pump {
   Com2& com2_;
   wire::Tag tag_;
   UniqueFd fd_;
-  uint64_t bytes_ = 0;
 };
 
 }  // namespace ktstr::init

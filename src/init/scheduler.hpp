@@ -24,10 +24,10 @@ class Scheduler {
 
   // Spawns /scheduler; sends SCHD spawned, or SCHD died if it could not even be executed.
   // Returns false if it could not be started.
-  bool spawn();
+  [[nodiscard]] bool spawn();
   // Polls sysfs every 2 ms until attached (ops non-empty AND state "enabled"), death, or the
   // deadline. Sends SCHD attached / died / not_attached. Returns true if attached.
-  bool wait_attached(uint32_t timeout_ms);
+  [[nodiscard]] bool wait_attached(uint32_t timeout_ms);
   // Called once if the scheduler dies after it attached (the run must end at once).
   void on_death(std::function<void()> f) { on_death_ = std::move(f); }
   // Where SCHD died/stopped get the kernel's own exit reason: a JSON object text, or "" if the

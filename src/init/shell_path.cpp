@@ -108,7 +108,7 @@ RunResult run_shell_path(const Config& config, Com2& com2) {
   RunResult result;
   GuestCore core(config, com2);
   Console console;
-  if (std::string error; !console.open(error) || !console.make_raw(error)) {
+  if (std::string error; !console.open(com2, error) || !console.make_raw(error)) {
     fail_run(result, com2, error);
     return result;
   }

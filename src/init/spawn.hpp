@@ -31,12 +31,12 @@ struct SpawnResult {
   std::string error;   // message when pid == -1 or exec_errno != 0
 };
 
-SpawnResult spawn(const SpawnSpec& spec);
+[[nodiscard]] SpawnResult spawn(const SpawnSpec& spec);
 
 // The exit code a shell gives for an exec errno: 127 for ENOENT/ENOTDIR, 126 otherwise.
 int exec_errno_to_code(int err);
 
 // A pipe whose read end is non-blocking and close-on-exec on both ends.
-bool make_pipe(UniqueFd& read_end, UniqueFd& write_end);
+[[nodiscard]] bool make_pipe(UniqueFd& read_end, UniqueFd& write_end);
 
 }  // namespace ktstr::init

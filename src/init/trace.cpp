@@ -51,7 +51,6 @@ void TraceForwarder::on_readable() {
   static char buf[65536];
   ssize_t n = ::read(pipe_.get(), buf, sizeof buf);
   if (n <= 0) return;  // EAGAIN: spurious wakeup; 0 cannot happen on trace_pipe
-  bytes_ += uint64_t(n);
   last_read_ns_ = boottime_ns();
   if (com1_ >= 0) write_all(com1_, buf, size_t(n));
   scan_lines(std::string_view(buf, size_t(n)));

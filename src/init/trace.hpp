@@ -24,7 +24,6 @@ class TraceForwarder {
   void wait_dump_complete(uint64_t deadline_ns);
   // Disables the tracepoint, tracing_on=0, forwards what is left until trace_pipe is idle.
   void stop(uint64_t deadline_ns);
-  uint64_t bytes() const { return bytes_; }
 
  private:
   enum class DumpState { none, started, complete };
@@ -39,7 +38,6 @@ class TraceForwarder {
   Timer dump_idle_;
   DumpState dump_state_ = DumpState::none;
   std::string partial_;
-  uint64_t bytes_ = 0;
   uint64_t last_read_ns_ = 0;
 };
 

@@ -162,6 +162,17 @@ TEST(VmRunPath, OrphansAreKilledBeforeReboot) {
   expect_lossless(r);
 }
 
+// The frame channel is out of the payload's reach: init unlinks /dev/ttyS1 once it holds the port,
+// so bytes the payload writes there (a NUL would end a frame, the rest is garbage) never reach the
+// stream. Before, the run failed with 125 (stream damaged) and the payload's output was lost.
+TEST(VmRunPath, PayloadWritingToTheFrameChannelCannotCorruptIt) {
+  auto r = run_vm({"--", "sh", "-c", "echo before; printf '\\000garbage\\377\\000' > /dev/ttyS1; echo after; exit 3"});
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+  EXPECT_EQ(r.out, "before\nafter\n");
+  EXPECT_EQ(r.stats.corrupt, 0u) << r.describe();
+  expect_lossless(r);
+}
+
 // A fault inside init itself: CRSH, a clean reboot, never "Attempted to kill init".
 TEST(VmRunPath, InitFaultReportsCrashAndReboots) {
   for (std::string fault : {"segv", "abort"}) {

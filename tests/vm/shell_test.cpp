@@ -176,6 +176,15 @@ TEST(VmShell, ExecIsByteExactAndRunsUnderTheScheduler) {
   EXPECT_NE(joined(r.frames).find("EXIT {\"signal\":9"), std::string::npos) << joined(r.frames);
 }
 
+// In exec mode too, /dev/ttyS1 is gone before the command runs: what it writes there stays out of
+// the frame stream, and its own output and status are kept.
+TEST(VmShell, ExecCommandWritingToTheFrameChannelCannotCorruptIt) {
+  auto r = run_shell({"--exec", "printf '\\000garbage\\000' > /dev/ttyS1; echo kept; exit 4"});
+  EXPECT_EQ(r.exit_code, 4) << r.err << joined(r.frames);
+  EXPECT_EQ(r.out, "kept\n");
+  EXPECT_TRUE(r.frames.back().starts_with("DONE {\"exit_code\":4")) << joined(r.frames);
+}
+
 // The interactive shell in a 100x30 terminal: greeting, size, job control, Ctrl-C, resize, exit.
 TEST(VmShell, InteractiveShellHasJobControlResizeAndRestoresTheTerminal) {
   if (!have_tmux()) GTEST_SKIP() << "tmux is not installed";
