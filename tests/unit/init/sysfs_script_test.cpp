@@ -1,0 +1,65 @@
+// /sched_enable and /sched_disable on the host: `echo VALUE > /path` lines are written, comments
+// and blank lines skipped, every bad line named with file and line, and the others still run.
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "sysfs_script.hpp"
+
+using ktstr::init::run_sysfs_script;
+
+namespace {
+
+class SysfsScriptTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ktstr-sysfs-script.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  std::string write_script(const std::string& text) {
+    std::string path = dir + "/script";
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string read(const std::string& name) {
+    std::ifstream f(dir + "/" + name);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+  std::string dir;
+};
+
+}  // namespace
+
+TEST_F(SysfsScriptTest, SysfsScriptWritesEachValueWithANewline) {
+  std::ofstream(dir + "/a");
+  std::ofstream(dir + "/b");
+  std::string script = write_script("# comment\n\necho 1 > " + dir + "/a\n  echo \"two words\" > " + dir + "/b  \n");
+  auto errors = run_sysfs_script(script.c_str());
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(read("a"), "1\n");
+  EXPECT_EQ(read("b"), "two words\n");
+}
+
+TEST_F(SysfsScriptTest, SysfsScriptNamesBadLinesAndRunsTheRest) {
+  std::ofstream(dir + "/ok");
+  std::string script = write_script("cat /etc/passwd\necho 5 > " + dir + "/missing/x\necho 3 > " + dir + "/ok\n");
+  auto errors = run_sysfs_script(script.c_str());
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], script + ":1: expected `echo VALUE > /path`, got `cat /etc/passwd`");
+  EXPECT_NE(errors[1].find(script + ":2: write " + dir + "/missing/x: No such file or directory (errno 2)"),
+            std::string::npos) << errors[1];
+  EXPECT_EQ(read("ok"), "3\n");
+}
+
+TEST_F(SysfsScriptTest, SysfsScriptMissingFileIsNotAnError) {
+  EXPECT_TRUE(run_sysfs_script((dir + "/absent").c_str()).empty());
+}
