@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "boot_timeline.hpp"
 #include "vm_process.hpp"
 
 namespace ktstr::host {
@@ -22,6 +23,7 @@ void RunSession::prefixed(const char* prefix, std::string_view bytes, std::strin
 }
 
 void RunSession::on_console(std::string_view bytes) {
+  if (!bytes.empty() && !host_ms_.contains("first_console_byte")) host_ms_["first_console_byte"] = host_ms();
   if (!sinks_.verbose) return;
   std::string clean;
   for (char c : bytes)
@@ -184,6 +186,7 @@ double RunSession::host_ms() const {
 nlohmann::json RunSession::report() const {
   nlohmann::json r;
   r["host_ms_since_qemu_start"] = host_ms_;
+  r["boot_timeline_ms"] = boot_timeline(host_ms_, helo_, done_);
   r["helo"] = helo_;
   r["phases"] = phases_;
   r["scheduler_events"] = sched_events_;
