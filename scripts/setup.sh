@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything ktstr-init needs on a Debian 12 machine, idempotently:
 #   apt packages (plus trixie/trixie-backports pinned low), the Zig musl C++ toolchain from npm,
-#   the newest trixie-backports cloud kernel (vmlinuz + config), and the scheduler fixtures
+#   the newest trixie-backports cloud kernel (vmlinuz + config, and its extracted vmlinux: the
+#   schedulers' BTF, and what ktstr-vm boots through its PVH entry), and the scheduler fixtures
 #   (scx_simple built static from the matching linux-source, and our own test scheduler, static
 #   and as the tree builds it by default: dynamic, as scx_ktstr_test-dynamic).
 # Everything lands in ${KTSTR_CACHE:-$HOME/.cache/ktstr-init}; a second run only checks stamps.

@@ -38,8 +38,17 @@ EXIT STATUS (run, shell --exec)
   A payload that itself exits 124-127 is reported as that status, so check the reason on stderr
   (or "reason" in --json) to tell them apart.
 
+KERNEL
+  --kernel (else KTSTR_KERNEL, else the set-up cache) takes a vmlinux, booted through its PVH
+  entry (fastest: no decompression under emulation), a bzImage, a kernel build directory (its
+  vmlinux, else arch/x86/boot/bzImage, and .config), or an installed /boot/vmlinuz-X (with
+  /boot/config-X). The config is packed as /boot/config-RELEASE. -v and --json name the choice.
+  The cmdline carries default words that only save boot time (cryptomgr.notests: no crypto
+  self-tests); --append WORD=VALUE overrides one (the kernel keeps the last value), e.g.
+  --append cryptomgr.notests=0.
+
 ENVIRONMENT
-  KTSTR_KERNEL  kernel image when --kernel is not given
+  KTSTR_KERNEL  kernel (any --kernel form) when --kernel is not given
   KTSTR_CACHE   set-up cache (default ~/.cache/ktstr-init): kernel, schedulers, Zig
 
 EXAMPLES
@@ -72,7 +81,10 @@ void add_vm_content(CLI::App* c, RunOptions& o) {
 }
 
 void add_vm_options(CLI::App* c, RunOptions& o) {
-  c->add_option("--kernel", o.vm.kernel, "kernel bzImage (default: $KTSTR_KERNEL, else the cached Debian kernel)");
+  c->add_option("--kernel", o.vm.kernel, "kernel to boot: a vmlinux (booted through its PVH entry), a bzImage, a "
+                "kernel build directory (its vmlinux, else arch/x86/boot/bzImage, and .config), or an installed "
+                "/boot/vmlinuz-X (with /boot/config-X) (default: $KTSTR_KERNEL, else the cached Debian kernel's "
+                "vmlinux)");
   c->add_option("--smp", o.vm.smp, "vCPUs")->capture_default_str()->check(CLI::Range(1, 64));
   c->add_option("--memory", o.vm.memory_mb, "guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
   c->add_option("--timeout", o.vm.timeout_s, "payload timeout in seconds inside the guest (0: none); "
@@ -84,6 +96,8 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   c->add_option("--attach-timeout-ms", o.attach_timeout_ms, "how long init waits for the scheduler to attach "
                 "(default 30000)");
+  c->add_option("--qemu-arg", o.vm.qemu_args, "extra QEMU argument, after ktstr-vm's own (repeatable; one word "
+                "each, e.g. --qemu-arg=-machine --qemu-arg=hpet=off)")->allow_extra_args(false);
   c->add_option("--silence", o.silence_s, "host watchdog: seconds without any frame before the VM counts as hung")
       ->capture_default_str();
 }
@@ -112,8 +126,16 @@ int main(int argc, char** argv) {
   pack->add_option("-o,--output", pack_out, "output file")->required();
   add_vm_content(pack, run);
   pack->add_option("--kernel", run.vm.kernel, "kernel whose config is packed as /boot/config-RELEASE");
-  pack->add_option("--compression", compression, "zstd, gzip or none")
-      ->capture_default_str()->check(CLI::IsMember({"zstd", "gzip", "none"}));
+  pack->add_option("--compression", compression, "zstd, zstd:LEVEL (1-19), gzip or none")
+      ->capture_default_str()->check([](const std::string& v) {
+        PackSpec probe;
+        try {
+          set_compression(probe, v);
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      });
   pack->add_option("--exec", run.pack.exec_cmd, "command for shell mode's /exec_cmd");
   pack->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "leave out /.ktstr_init_ok (tests only)")
       ->group("");
@@ -169,8 +191,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*pack) {
-      run.pack.compression = compression == "gzip" ? Compression::gzip
-                             : compression == "none" ? Compression::none : Compression::zstd;
+      set_compression(run.pack, compression);
       run.pack.init = resolve_init(run.init);
       if (!run.scheduler.empty()) run.pack.scheduler = resolve_scheduler(run.scheduler);
       if (!run.vm.kernel.empty() || std::getenv("KTSTR_KERNEL")) {

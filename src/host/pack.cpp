@@ -179,7 +179,7 @@ bool is_guest_system_path(const std::string& p) {
 
 class ArchiveWriter {
  public:
-  ArchiveWriter(const std::string& out, Compression c) : a_(archive_write_new()), out_(out) {
+  ArchiveWriter(const std::string& out, Compression c, int level) : a_(archive_write_new()), out_(out) {
     check(archive_write_set_format_cpio_newc(a_), "newc format");
     if (c == Compression::gzip) {
       check(archive_write_add_filter_gzip(a_), "gzip filter");
@@ -188,8 +188,10 @@ class ArchiveWriter {
       check(archive_write_add_filter_zstd(a_), "zstd filter");
       // Level 1 on 2 workers: a dynamic closure is 30-40 MB, and zstd -3 on one thread took up
       // to seconds per pack on a loaded host. zstd's multi-threaded output does not depend on the
-      // worker count, so the bytes stay the same on every host.
-      check(archive_write_set_options(a_, "zstd:compression-level=1,zstd:threads=2"), "zstd level and threads");
+      // worker count, so the bytes stay the same on every host. --compression zstd:LEVEL sets
+      // another level.
+      std::string opts = "zstd:compression-level=" + std::to_string(level ? level : 1) + ",zstd:threads=2";
+      check(archive_write_set_options(a_, opts.c_str()), "zstd level and threads");
     }
     check(archive_write_open_filename(a_, out.c_str()), "open");
   }
@@ -264,6 +266,20 @@ std::vector<std::string> guest_argv(const std::vector<std::string>& payload) {
       fs::is_regular_file(argv[0]))
     argv[0] = std::string(initramfs::kIncludeDir) + "/" + fs::path(argv[0]).filename().string();
   return argv;
+}
+
+void set_compression(PackSpec& spec, const std::string& text) {
+  int level = 0;
+  if (text == "none") spec.compression = Compression::none;
+  else if (text == "gzip") spec.compression = Compression::gzip;
+  else if (text == "zstd") spec.compression = Compression::zstd;
+  else if (text.starts_with("zstd:") && text.size() <= 7 &&
+           text.find_first_not_of("0123456789", 5) == std::string::npos && text.size() > 5 &&
+           (level = std::stoi(text.substr(5))) >= 1 && level <= 19)
+    spec.compression = Compression::zstd;
+  else
+    throw std::invalid_argument("compression '" + text + "': want none, gzip, zstd or zstd:LEVEL (1-19)");
+  spec.compression_level = level;
 }
 
 std::vector<std::string> pack_initramfs(const PackSpec& s, const std::string& out) {
@@ -388,7 +404,7 @@ std::vector<std::string> pack_initramfs(const PackSpec& s, const std::string& ou
   if (!s.kernel_config.empty() && !s.kernel_release.empty())
     add_host_file(l, "/boot/config-" + s.kernel_release, s.kernel_config, 0644);
 
-  ArchiveWriter w(out, s.compression);
+  ArchiveWriter w(out, s.compression, s.compression_level);
   for (const auto& [path, e] : l) w.write(path, e);
   // Last, so that its presence proves the whole archive was unpacked.
   if (!s.omit_ok_sentinel) w.write(".ktstr_init_ok", Entry{Entry::file, 0644});

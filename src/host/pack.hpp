@@ -26,8 +26,13 @@ struct PackSpec {
   bool omit_ok_sentinel = false;        // test hook: a "truncated" initramfs
   bool omit_args = false;               // test hook: no /args (init must say so)
   Compression compression = Compression::zstd;
+  int compression_level = 0;            // zstd 1..19; 0 = the default (1)
   const LoaderEnv* loader_env = nullptr;  // where libraries are looked up; null = this host's
 };
+
+// "none", "gzip", "zstd" or "zstd:LEVEL" (1-19) into spec.compression and its level.
+// Throws std::invalid_argument naming the accepted forms otherwise.
+void set_compression(PackSpec& spec, const std::string& text);
 
 // Writes the archive to `out`. Every ELF handed over (scheduler, program, included files, tools)
 // comes with its interpreter and libraries (elf_closure.hpp). Returns notes for -v (which host

@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "ktstr/exit_codes.hpp"
@@ -24,45 +23,6 @@ std::string self_dir() {
   std::error_code ec;
   fs::path p = fs::read_symlink("/proc/self/exe", ec);
   return ec ? "." : p.parent_path().string();
-}
-
-std::string bzimage_release(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  char hdr[0x210];
-  if (!f.read(hdr, sizeof hdr)) return "";
-  if (std::string_view(hdr + 0x202, 4) != "HdrS") return "";
-  unsigned off = uint8_t(hdr[0x20E]) | unsigned(uint8_t(hdr[0x20F])) << 8;
-  if (!off) return "";
-  char ver[256] = {};
-  f.seekg(off + 0x200);
-  f.read(ver, sizeof ver - 1);
-  std::string s(ver);
-  return s.substr(0, s.find(' '));
-}
-
-KernelImage resolve_kernel(const std::string& flag) {
-  KernelImage k;
-  if (!flag.empty()) {
-    k.path = flag;
-  } else if (const char* e = std::getenv("KTSTR_KERNEL"); e && *e) {
-    k.path = e;
-  } else {
-    k.path = cache_dir() + "/kernel-current/vmlinuz";
-    if (!fs::exists(k.path))
-      throw std::runtime_error("no kernel: pass --kernel PATH, set KTSTR_KERNEL, or run scripts/setup.sh "
-                               "to fetch Debian's sched_ext kernel (" + k.path + " missing)");
-  }
-  if (!fs::is_regular_file(k.path)) throw std::runtime_error("kernel " + k.path + ": no such file");
-  k.release = bzimage_release(k.path);
-  if (k.release.empty())
-    throw std::runtime_error("kernel " + k.path + ": not a bzImage (no HdrS setup header)");
-  fs::path dir = fs::path(k.path).parent_path();
-  for (fs::path c : {dir / "config", dir / ("config-" + k.release), fs::path("/boot/config-" + k.release)})
-    if (fs::is_regular_file(c)) {
-      k.config = c.string();
-      break;
-    }
-  return k;
 }
 
 std::string resolve_scheduler(const std::string& spec) {

@@ -71,9 +71,17 @@ std::string choose_accel(const std::string& requested, const KernelImage& kernel
   return verdict;
 }
 
+const std::vector<std::string>& default_boot_words() {
+  // cryptomgr.notests: the crypto self-tests cost ~0.7 s under TCG, and a scheduler test needs
+  // none of them. Each word here won an interleaved A/B in bench/ (README: kept and rejected).
+  static const std::vector<std::string> words = {"cryptomgr.notests"};
+  return words;
+}
+
 std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& keys) {
   // loglevel=4: warnings and worse on the console; printk to the 8250 busy-waits under TCG.
   std::string s = "console=ttyS0 reboot=k panic=-1 loglevel=4 quiet";
+  for (const auto& w : default_boot_words()) s += " " + w;
   for (const auto& k : keys) s += " " + k;
   // The sched_ext dump tracepoint on from boot: enabling a tracepoint at run time patches code
   // on every CPU, 25-130 ms under TCG on init's path to the payload; at boot it is nearly free.
@@ -111,6 +119,8 @@ std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel
   if (s.hvc.empty()) a.insert(a.end(), {"-chardev", "null,id=hvc"});
   else a.insert(a.end(), {"-chardev", "socket,id=hvc,path=" + s.hvc});
   a.insert(a.end(), {"-device", "virtconsole,chardev=hvc"});
+  // Last, so they can change what came before (QEMU merges -machine, the last -bios wins).
+  a.insert(a.end(), vm.qemu_args.begin(), vm.qemu_args.end());
   return a;
 }
 

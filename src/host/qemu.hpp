@@ -15,6 +15,7 @@ struct VmOptions {
   unsigned timeout_s = 0;       // --timeout: guest payload timeout, 0 = none
   std::string accel = "auto";   // auto|tcg|kvm
   std::vector<std::string> append;  // extra kernel cmdline words (--append)
+  std::vector<std::string> qemu_args;  // extra QEMU arguments, last (--qemu-arg)
 };
 
 struct QemuSockets {
@@ -36,6 +37,11 @@ std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel
 // The kernel cmdline: console on COM1, reboot=k + panic=-1 so every end exits QEMU, the KTSTR_*
 // keys, the user's additions, and the sched_ext dump tracepoint enabled from boot (merged into
 // the user's own trace_event= word if there is one: the kernel keeps only the last).
+// The default words (boot time savers that cost nothing in correctness, measured in bench/) come
+// before the user's --append words, so a user's own value of the same parameter wins.
 std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& ktstr_keys);
+
+// The boot-time default words, e.g. cryptomgr.notests.
+const std::vector<std::string>& default_boot_words();
 
 }  // namespace ktstr::host

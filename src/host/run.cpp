@@ -112,7 +112,7 @@ void HostRun::launch() {
   if (o_.verbose) {
     std::string cmd;
     for (const auto& a : argv) cmd += shell_quote(a) + " ";
-    std::cerr << "ktstr-vm: kernel " << kernel_.release << ", accel " << accel_ << " (" << accel_why_ << ")\n"
+    std::cerr << "ktstr-vm: kernel " << describe(kernel_) << "\nktstr-vm: accel " << accel_ << " (" << accel_why_ << ")\n"
               << "ktstr-vm: " << cmd << "\n";
   }
   // Ctrl-C / TERM reach us through a signalfd: QEMU is stopped and the run still reported.
@@ -243,6 +243,7 @@ int HostRun::finish() {
                  {"value_bytes", s.value_bytes}};
     r["accel"] = accel_;
     r["kernel"] = kernel_.release;
+    r["kernel_image"] = kernel_json(kernel_);
     r["payload"] = o_.pack.payload;
     r["watchdog"] = watchdog_ ? nlohmann::json(watchdog_reason_) : nlohmann::json(nullptr);
     if (!o_.json_report.empty()) write_json_report(o_.json_report, r);

@@ -348,7 +348,7 @@ int shell_command(const RunOptions& o) {
   if (o.verbose) {
     std::string cmd;
     for (const auto& a : argv) cmd += shell_quote(a) + " ";
-    std::cerr << "ktstr-vm: kernel " << kernel.release << ", accel " << accel << " (" << accel_why << ")\n"
+    std::cerr << "ktstr-vm: kernel " << describe(kernel) << "\nktstr-vm: accel " << accel << " (" << accel_why << ")\n"
               << "ktstr-vm: " << cmd << "\n";
   }
   ShellVm vm(o, interactive);

@@ -297,3 +297,22 @@ TEST_F(PackTest, HostProgramsByName) {
     EXPECT_EQ(e.status, 126);
   }
 }
+
+// --compression forms: a zstd level changes the bytes, not what unpacks; bad forms are refused.
+TEST_F(PackTest, CompressionFormsAndLevels) {
+  set_compression(spec_, "zstd:19");
+  EXPECT_EQ(spec_.compression, Compression::zstd);
+  EXPECT_EQ(spec_.compression_level, 19);
+  pack_initramfs(spec_, (dir_ / "z19").string());
+  set_compression(spec_, "zstd:1");
+  pack_initramfs(spec_, (dir_ / "z1").string());
+  set_compression(spec_, "none");
+  EXPECT_EQ(spec_.compression_level, 0);
+  pack_initramfs(spec_, (dir_ / "raw").string());
+  EXPECT_NE(slurp((dir_ / "z19").string()), slurp((dir_ / "z1").string()));
+  auto a = list_archive((dir_ / "z19").string()), b = list_archive((dir_ / "raw").string());
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].content, b[i].content) << a[i].path;
+  for (const char* bad : {"zstd:0", "zstd:20", "zstd:", "zstd:x", "lz4", "zstd:123"})
+    EXPECT_THROW(set_compression(spec_, bad), std::invalid_argument) << bad;
+}

@@ -1,4 +1,4 @@
-// The kernel cmdline ktstr-vm boots the guest with.
+// The kernel cmdline ktstr-vm boots the guest with, and the QEMU argv.
 #include "qemu.hpp"
 
 #include <gtest/gtest.h>
@@ -20,11 +20,8 @@ TEST(KernelCmdline, CarriesKeysUserWordsAndTheDumpEvent) {
   VmOptions vm;
   vm.append = {"nokaslr", "sched_ext.slice_bypass_us=100"};
   std::string s = kernel_cmdline(vm, {"KTSTR_MODE=test"});
-  EXPECT_EQ(s.rfind("console=ttyS0 reboot=k panic=-1 loglevel=4 quiet KTSTR_MODE=test nokaslr "
-                    "sched_ext.slice_bypass_us=100 ",
-                    0),
-            0u)
-      << s;
+  EXPECT_EQ(s.rfind("console=ttyS0 reboot=k panic=-1 loglevel=4 quiet ", 0), 0u) << s;
+  EXPECT_NE(s.find(" KTSTR_MODE=test nokaslr sched_ext.slice_bypass_us=100 "), std::string::npos) << s;
   EXPECT_EQ(count(s, "trace_event="), 1u) << s;
   EXPECT_NE(s.find(" trace_event=sched_ext:sched_ext_dump"), std::string::npos) << s;
 }
@@ -41,4 +38,65 @@ TEST(KernelCmdline, DumpEventJoinsTheUsersTraceEventWord) {
   s = kernel_cmdline(vm, {});
   EXPECT_EQ(count(s, "trace_event="), 1u) << s;
   EXPECT_NE(s.find(" trace_event=sched_ext:sched_ext_dump"), std::string::npos) << s;
+}
+
+namespace {
+using ktstr::host::KernelFormat;
+using ktstr::host::KernelImage;
+using ktstr::host::qemu_argv;
+using ktstr::host::QemuSockets;
+
+// The value after `flag` in argv ("" if absent), and whether `flag value` occurs.
+std::string after(const std::vector<std::string>& argv, const std::string& flag) {
+  for (size_t i = 0; i + 1 < argv.size(); ++i)
+    if (argv[i] == flag) return argv[i + 1];
+  return "";
+}
+
+KernelImage pvh_kernel() {
+  KernelImage k;
+  k.path = "/k/vmlinux";
+  k.format = KernelFormat::pvh_vmlinux;
+  k.release = "6.9.0";
+  return k;
+}
+}  // namespace
+
+// A PVH vmlinux goes to -kernel as is: QEMU boots an ELF through its PVH entry note.
+TEST(QemuArgv, PvhVmlinuxIsTheKernelUnderTcg) {
+  VmOptions vm;
+  auto argv = qemu_argv(vm, "tcg", pvh_kernel(), "/t/initrd", "console=ttyS0", QemuSockets{"/c1", "/c2", "", false});
+  EXPECT_EQ(argv[0], "qemu-system-x86_64");
+  EXPECT_EQ(after(argv, "-kernel"), "/k/vmlinux");
+  EXPECT_EQ(after(argv, "-initrd"), "/t/initrd");
+  EXPECT_EQ(after(argv, "-append"), "console=ttyS0");
+  EXPECT_EQ(after(argv, "-accel"), "tcg,thread=single");
+  EXPECT_EQ(after(argv, "-machine"), "pc");
+  EXPECT_EQ(after(argv, "-cpu"), "");
+}
+
+// KVM gets the same defaults as TCG (PVH kernel, machine, firmware, cmdline), plus the host CPU.
+TEST(QemuArgv, KvmKeepsThePvhDefaults) {
+  VmOptions vm;
+  QemuSockets s{"/c1", "/c2", "", false};
+  auto tcg = qemu_argv(vm, "tcg", pvh_kernel(), "/t/initrd", "console=ttyS0 x", s);
+  auto kvm = qemu_argv(vm, "kvm", pvh_kernel(), "/t/initrd", "console=ttyS0 x", s);
+  EXPECT_EQ(after(kvm, "-accel"), "kvm");
+  EXPECT_EQ(after(kvm, "-cpu"), "host");
+  for (const char* flag : {"-kernel", "-initrd", "-append", "-machine", "-bios", "-smp", "-m"})
+    EXPECT_EQ(after(kvm, flag), after(tcg, flag)) << flag;
+}
+
+// The default words cost nothing in correctness and come before the user's, so a user's own
+// word (e.g. cryptomgr.notests=0) comes later and wins: the kernel keeps the last value.
+TEST(KernelCmdline, DefaultWordsComeBeforeTheUsersOwn) {
+  VmOptions vm;
+  vm.append = {"cryptomgr.notests=0"};
+  std::string s = kernel_cmdline(vm, {});
+  for (const std::string& w : ktstr::host::default_boot_words()) {
+    size_t p = s.find(" " + w + " ");
+    EXPECT_NE(p, std::string::npos) << w << " in " << s;
+    EXPECT_LT(p, s.find(" cryptomgr.notests=0")) << s;
+  }
+  EXPECT_NE(s.find(" cryptomgr.notests "), std::string::npos) << s;
 }
