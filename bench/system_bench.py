@@ -16,6 +16,8 @@ RUNS = int(os.environ.get("KTSTR_BENCH_RUNS", "5"))
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
 import gen_capture  # noqa: E402  the independent encoder of docs/protocol.md, used by the tests
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import boot_bench  # noqa: E402  boot-time A/Bs and the bare PID 1 floor
 
 
 def decode_capture(path):
@@ -317,6 +319,10 @@ BUDGETS = [  # key, target, comparison, label
     ("pack_dynamic_bytes", None, None, "... its initramfs (B, zstd)"),
     ("wall_s_static_fixture", None, None, "whole run, static scx_ktstr_test, `true`, median (s)"),
     ("wall_s_dynamic_closure", None, None, "whole run, scx_ktstr_test-dynamic, `stress-ng --version`, median (s)"),
+    ("bare_pid1_boot_s", None, None, "bare trivial PID 1, bzImage, plain cmdline, SeaBIOS: QEMU start to exit, median (s)"),
+    ("wall_s_true_vs_bare", 2.0, "<=", "whole run, `true`, interleaved with the bare boot, median (s)"),
+    ("wall_s_scx_simple_vs_bare", 2.9, "<=", "whole run with scx_simple, interleaved with the bare boot, median (s)"),
+    ("true_over_bare_ratio", 0.65, "<=", "`ktstr-vm run -- true` / bare PID 1 (ratio of medians)"),
 ]
 
 
@@ -329,12 +335,19 @@ def verdict(v, target, op):
     return "PASS" if ok else "MISS"
 
 
+def bench_boot(results):
+    out = os.path.join(ROOT, "bench", "results.json")
+    boot_bench.run_all(results, lambda m: print(m, file=sys.stderr, flush=True),
+                       lambda: json.dump(results, open(out, "w"), indent=2))
+
+
 def main():
+    out = os.path.join(ROOT, "bench", "results.json")
     results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.node()} {os.cpu_count()} cores, "
                f"{platform.release()}", "accel": "tcg,thread=single"}
     results["init_stripped_bytes"] = os.path.getsize(INIT)
     steps = (bench_scheduler_runs, bench_exit_to_reboot, bench_sched_death, bench_com2, bench_console,
-             bench_decoder, bench_pack)
+             bench_decoder, bench_pack, bench_boot)
     # KTSTR_BENCH_ONLY=bench_pack,...: run only these steps, update the other rows from the last results.
     only = [x for x in os.environ.get("KTSTR_BENCH_ONLY", "").split(",") if x]
     if only:
@@ -352,7 +365,6 @@ def main():
     for step in steps:
         print(f"bench: {step.__name__} ...", file=sys.stderr, flush=True)
         step(results)
-    out = os.path.join(ROOT, "bench", "results.json")
     json.dump(results, open(out, "w"), indent=2)
     lines = [f"Measured {results['date']} on {results['machine']}, QEMU TCG single-threaded, "
              f"{results.get('runs')} runs per median."
@@ -362,7 +374,7 @@ def main():
         v = results.get(key)
         lines.append(f"| {label} | {v if v is not None else 'n/a'} | "
                      f"{(op + ' ' + str(target)) if target is not None else ''} | {verdict(v, target, op)} |")
-    md = "\n".join(lines) + "\n"
+    md = "\n".join(lines) + "\n\n" + boot_bench.markdown(results)
     open(os.path.join(ROOT, "bench", "results.md"), "w").write(md)
     print(md)
     print(f"wrote {out}", file=sys.stderr)
