@@ -31,12 +31,15 @@ EXIT STATUS (run, shell --exec)
   124    the payload timed out (--timeout)
   125    the run failed around the payload: scheduler died or never attached, the kernel splatted
          (BUG, WARNING, Oops, stall, ...), the VM crashed or hung, init hit a fatal error, the
-         COM2 stream was damaged or truncated, or ktstr-vm itself hit an error
+         COM2 stream was damaged or truncated, a file given with --json, --junit, --com2-log,
+         --console-log or --sched-log could not be written, or ktstr-vm itself hit an error
   126    the payload is not executable (a directory as program or --scheduler: at once, no VM)
   127    the payload was not found (a bare name neither in the guest nor on the host PATH: at once)
   129    ktstr-vm got SIGHUP;  130  interrupted (Ctrl-C);  143  ktstr-vm got SIGTERM
+         (the guest is first asked to stop and tears down as usual; a second signal kills the VM)
   A payload that itself exits 124-127 is reported as that status, so check the reason on stderr
   (or "reason" in --json) to tell them apart.
+  The interactive shell exits with the shell's status, 137 after Ctrl-A X (the VM was killed).
 
 KERNEL
   --kernel (else KTSTR_KERNEL, else the set-up cache) takes a vmlinux, booted through its PVH
@@ -172,8 +175,17 @@ int main(int argc, char** argv) {
   add_vm_options(shell, run);
   shell->add_option("--exec", run.pack.exec_cmd, "run this with `sh -c` instead of a shell: its stdout and stderr "
                     "on stdout byte-exact, stdin /dev/null, its exit status as ktstr-vm's (--timeout applies)");
+  shell->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole session; "
+                    "past it the VM is killed and the status is 125 naming the phase it hung in "
+                    "(--exec default: --timeout + 120, or 3600; interactive default: none)");
   add_vm_logs(shell, run, "write COM1 (kernel console) to this file");
   shell->add_flag("-v,--verbose", run.verbose, "print the kernel and QEMU command line first");
+  shell->footer(std::string(R"(
+The interactive shell puts your terminal in raw mode: keys go to the guest, Ctrl-A X kills the VM
+(exit 137), Ctrl-A H lists the escapes. When stdin is not a terminal (a file, a pipe, /dev/null),
+its bytes are typed in order and its end ends the session, as with ssh: the shell then reads
+`exit` and ends with the status of its last command.
+)") + kFooter);
 
   DecodeOptions dec;
   auto* decode = app.add_subcommand("decode", "turn a COM2 capture into text or JSON lines; exit 0 only if complete and clean");

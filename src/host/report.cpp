@@ -1,20 +1,10 @@
 #include "report.hpp"
 
-#include <fstream>
-#include <stdexcept>
+#include <sstream>
 
 #include "ktstr/exit_codes.hpp"
 
 namespace ktstr::host {
-namespace {
-
-std::ofstream open_report(const std::string& path) {
-  std::ofstream f(path);
-  if (!f) throw std::runtime_error("cannot write report " + path);
-  return f;
-}
-
-}  // namespace
 
 std::string xml_escape(std::string_view s) {
   std::string out;
@@ -32,17 +22,17 @@ std::string xml_escape(std::string_view s) {
   return out;
 }
 
-void write_json_report(const std::string& path, const nlohmann::json& report) {
+std::string json_report_text(const nlohmann::json& report) {
   // Guest text may hold invalid UTF-8: replace rather than throw.
-  open_report(path) << report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  return report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-void write_junit_report(const std::string& path, const std::string& name, const nlohmann::json& r) {
+std::string junit_report_text(const std::string& name, const nlohmann::json& r) {
   int code = r.value("exit_code", exit_code::kInfrastructure);
   std::string reason = r.value("reason", "");
   double secs = r.value("wall_s", 0.0);
   bool failed = code != 0;
-  auto f = open_report(path);
+  std::ostringstream f;
   f << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     << "<testsuites><testsuite name=\"ktstr-vm\" tests=\"1\" failures=\"" << (failed ? 1 : 0)
     << "\" errors=\"0\" time=\"" << secs << "\">\n"
@@ -54,6 +44,7 @@ void write_junit_report(const std::string& path, const std::string& name, const 
   f << "    <system-out>" << xml_escape(r.value("stdout_tail", "")) << "</system-out>\n"
     << "    <system-err>" << xml_escape(r.value("stderr_tail", "")) << "</system-err>\n"
     << "  </testcase>\n</testsuite></testsuites>\n";
+  return f.str();
 }
 
 }  // namespace ktstr::host

@@ -20,6 +20,7 @@ struct RunOptions {
   unsigned silence_s = 30;           // no frame at all for this long after HELO = hung
   unsigned boot_silence_s = 120;     // ... before HELO (boot under TCG on a loaded host)
   unsigned watchdog_s = 0;           // hard deadline for the whole run; 0 = --timeout + 120 s, or 3600 s
+                                     // (the interactive shell: none)
   std::string guest_log_level;       // KTSTR_LOG
   unsigned attach_timeout_ms = 0;    // KTSTR_ATTACH_TIMEOUT_MS, 0 = init's default
   std::vector<std::string> guest_keys;  // further KTSTR_* keys (e.g. KTSTR_DEBUG_FAULT=segv)
@@ -29,6 +30,9 @@ struct RunOptions {
   std::string splat_rules;               // file of `deny REGEX` / `allow REGEX` lines
   bool splats_warn = false;              // --splats=warn
 };
+
+// The KTSTR_* cmdline keys every mode passes: timeout, init's log level, attach timeout, extras.
+std::vector<std::string> run_keys(const RunOptions& opts);
 
 // Runs the whole thing; returns the process exit code (payload's, or 124/125/126/127).
 int run_command(const RunOptions& opts);

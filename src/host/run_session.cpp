@@ -62,34 +62,34 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
     return;
   }
   v["t_ms"] = ms_of(f.t_ns);
-  std::string milestone = type == "PHAS" && v.contains("phase") && v["phase"].is_string()
+  std::string milestone = f.type == wire::kPhas && v.contains("phase") && v["phase"].is_string()
                               ? v["phase"].get<std::string>() : type;
-  if ((type == "HELO" || type == "PHAS" || type == "DONE") && !host_ms_.contains(milestone))
+  if ((f.type == wire::kHelo || f.type == wire::kPhas || f.type == wire::kDone) && !host_ms_.contains(milestone))
     host_ms_[milestone] = host_ms();
-  if (sinks_.verbose && type != "BEAT" && type != "KMSG")
+  if (sinks_.verbose && f.type != wire::kBeat && f.type != wire::kKmsg)
     write_all(sinks_.err_fd, "ktstr| " + type + " " + v.dump() + "\n");
-  if (type == "KMSG") {
+  if (f.type == wire::kKmsg) {
     kernel_record(v);
-  } else if (type == "HELO") {
+  } else if (f.type == wire::kHelo) {
     helo_seen_ = true;
     helo_ = v;
-  } else if (type == "PHAS") {
+  } else if (f.type == wire::kPhas) {
     if (v.contains("phase") && v["phase"].is_string()) last_phase_ = v["phase"].get<std::string>();
     phases_.push_back(v);
-  } else if (type == "SCHD") {
+  } else if (f.type == wire::kSchd) {
     sched_events_.push_back(v);
     std::string ev = v.value("event", "");
     if (!sinks_.verbose && (ev == "died" || ev == "not_attached"))
       write_all(sinks_.err_fd, "ktstr-vm: scheduler " + ev + " " + v.dump() + "\n");
-  } else if (type == "DUMP") {
+  } else if (f.type == wire::kDump) {
     dumps_.push_back(v);
-  } else if (type == "EXIT") {
+  } else if (f.type == wire::kExit) {
     exit_ = v;
-  } else if (type == "DONE") {
+  } else if (f.type == wire::kDone) {
     done_ = v;
-  } else if (type == "CRSH") {
+  } else if (f.type == wire::kCrsh) {
     crash_ = v;
-  } else if (type == "FATL") {
+  } else if (f.type == wire::kFatl) {
     fatal_ = v;
     if (!sinks_.verbose) write_all(sinks_.err_fd, "ktstr-vm: guest fatal error: " + v.dump() + "\n");
   }

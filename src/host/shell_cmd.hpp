@@ -12,7 +12,7 @@ namespace ktstr::host {
 
 // Boots the VM in shell mode; opts.pack.exec_cmd non-empty selects exec mode. Returns the exit
 // status: the shell's or command's own (DONE's exit_code), 125 with the reason on stderr when the
-// VM failed around it (as `run`), 128+N after signal N, 0 after Ctrl-A X. Throws
+// VM failed around it (as `run`), 128+N after signal N, 137 after Ctrl-A X. Throws
 // std::runtime_error for set-up errors (no kernel, packing failed, sockets).
 int shell_command(const RunOptions& opts);
 

@@ -20,7 +20,7 @@
 
 namespace fs = std::filesystem;
 using ktstr::host::shell_quote;
-using Clock = std::chrono::steady_clock;
+using ktstr::vmtest::wait_until;
 
 namespace {
 
@@ -37,16 +37,6 @@ std::string sh(const std::string& cmd) {
   for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
   pclose(p);
   return out;
-}
-
-// Polls `done` every 100 ms until it holds or `timeout` passes.
-bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return true;
 }
 
 // Control frames of a COM2 capture, as "TYPE json" lines.
@@ -227,7 +217,8 @@ TEST(VmShell, InteractiveShellHasJobControlResizeAndRestoresTheTerminal) {
   expect_cooked(t.stty());
 }
 
-// Ctrl-A Ctrl-A types one Ctrl-A; Ctrl-A X kills the VM at once, exit 0, terminal restored.
+// Ctrl-A Ctrl-A types one Ctrl-A; Ctrl-A X kills the VM at once and says so with 137 (128 +
+// SIGKILL: the VM was killed), terminal restored.
 TEST(VmShell, CtrlAEscapes) {
   if (!have_tmux()) GTEST_SKIP() << "tmux is not installed";
   TmuxShell t({}, 80, 24);
@@ -241,8 +232,8 @@ TEST(VmShell, CtrlAEscapes) {
   t.key("C-a");
   t.key("x");
   ASSERT_TRUE(t.wait_exit()) << t.screen();
-  EXPECT_EQ(t.exit_code(), 0) << t.screen();
-  EXPECT_NE(t.screen().find("ktstr-vm: VM killed (Ctrl-A X)"), std::string::npos) << t.screen();
+  EXPECT_EQ(t.exit_code(), 137) << t.screen();
+  EXPECT_NE(t.screen().find("ktstr-vm: FAILED (137): VM killed (Ctrl-A X)"), std::string::npos) << t.screen();
   expect_cooked(t.stty());
 }
 
@@ -255,4 +246,23 @@ TEST(VmShell, SigtermRestoresTheTerminal) {
   ASSERT_TRUE(t.wait_exit()) << t.screen();
   EXPECT_EQ(t.exit_code(), 143) << t.screen();
   expect_cooked(t.stty());
+}
+
+// stdin that is not a terminal: its end ends the session as with ssh (the guest's shell reads
+// `exit` after the keys before it), so `ktstr-vm shell < /dev/null` returns instead of hanging.
+TEST(VmShell, EndOfStdinEndsTheShell) {
+  std::string dir = ktstr::vmtest::make_temp_dir("ktstr-shelleof");
+  int code = ktstr::vmtest::run_captured({KTSTR_VM_BIN, "shell", "--watchdog", "120"}, dir);
+  std::string out = ktstr::vmtest::slurp(dir + "/out"), err = ktstr::vmtest::slurp(dir + "/err");
+  EXPECT_EQ(code, 0) << err << out;
+  EXPECT_NE(out.find("shell exited (0)"), std::string::npos) << out;
+
+  // Keys from a file run in order; a last line without its newline runs too, then EOF ends it.
+  std::string keys = ktstr::vmtest::temp_file("keys", "echo piped-$((6*7))\nfalse", 0644);
+  code = ktstr::vmtest::run_captured({KTSTR_VM_BIN, "shell", "--watchdog", "120"}, dir, keys);
+  out = ktstr::vmtest::slurp(dir + "/out");
+  err = ktstr::vmtest::slurp(dir + "/err");
+  EXPECT_EQ(code, 1) << err << out;
+  EXPECT_NE(out.find("piped-42"), std::string::npos) << out;
+  fs::remove_all(dir);
 }

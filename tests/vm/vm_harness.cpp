@@ -1,6 +1,7 @@
 #include "vm_harness.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 namespace fs = std::filesystem;
@@ -31,7 +33,7 @@ std::string make_temp_dir(const std::string& prefix) {
 
 pid_t spawn_vm_with_stdout_pipe(const std::vector<std::string>& args, int& out_fd) {
   int p[2];
-  if (pipe(p) != 0) throw std::runtime_error("pipe failed");
+  if (pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");  // the child keeps no read end
   std::vector<std::string> argv = {KTSTR_VM_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> a;
@@ -39,6 +41,7 @@ pid_t spawn_vm_with_stdout_pipe(const std::vector<std::string>& args, int& out_f
   a.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
+    signal(SIGPIPE, SIG_DFL);  // as from a shell, whatever this test process does with it
     dup2(p[1], 1);
     int null = open("/dev/null", O_WRONLY);
     dup2(null, 2);
@@ -82,14 +85,23 @@ std::string VmResult::describe() const {
   return s;
 }
 
-int run_captured(const std::vector<std::string>& argv, const std::string& dir) {
+bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+int run_captured(const std::vector<std::string>& argv, const std::string& dir, const std::string& stdin_path) {
   std::vector<std::string> copy = argv;
   std::vector<char*> a;
   for (auto& s : copy) a.push_back(s.data());
   a.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 0, stdin_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, (dir + "/out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, (dir + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid;

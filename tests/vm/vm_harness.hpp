@@ -4,7 +4,9 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -49,9 +51,12 @@ std::string temp_file(const std::string& name, const std::string& content, unsig
 std::string make_temp_dir(const std::string& prefix);
 // A whole file's bytes ("" if it cannot be read).
 std::string slurp(const std::string& path);
-// Runs argv to the end with stdin on /dev/null, stdout in DIR/out and stderr in DIR/err. Returns
-// its exit status (128+N if signal N killed it). Throws if it cannot be started.
-int run_captured(const std::vector<std::string>& argv, const std::string& dir);
+// Runs argv to the end with stdin from `stdin_path`, stdout in DIR/out and stderr in DIR/err.
+// Returns its exit status (128+N if signal N killed it). Throws if it cannot be started.
+int run_captured(const std::vector<std::string>& argv, const std::string& dir,
+                 const std::string& stdin_path = "/dev/null");
+// Polls `done` every 100 ms until it holds (true) or `timeout` passes (false).
+bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout);
 // Starts `ktstr-vm ARGS` with stdout on a pipe (returned in out_fd) and stderr discarded, for
 // tests that watch output arrive. Returns the pid.
 pid_t spawn_vm_with_stdout_pipe(const std::vector<std::string>& args, int& out_fd);

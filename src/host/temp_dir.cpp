@@ -1,0 +1,58 @@
+#include "temp_dir.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace ktstr::host {
+namespace {
+
+constexpr const char* kPrefix = "ktstr-vm.";
+
+}  // namespace
+
+size_t remove_stale_temp_dirs(const std::string& base) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(base, ec)) {
+    if (!e.path().filename().string().starts_with(kPrefix) || !e.is_directory(ec)) continue;
+    if (fs::exists(e.path() / ".keep", ec)) continue;
+    UniqueFd lock(::open((e.path() / ".lock").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!lock.valid() || ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) continue;  // none, or held
+    fs::remove_all(e.path(), ec);
+    removed += !ec;
+  }
+  return removed;
+}
+
+TempDir::TempDir() {
+  std::string base = fs::temp_directory_path().string();
+  remove_stale_temp_dirs(base);
+  std::string tmpl = base + "/" + kPrefix + "XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp in " + base + ": " + strerror(errno));
+  path_ = tmpl;
+  // Locked under a temporary name, then renamed: a `.lock` that exists is already held.
+  std::string staging = path_ + "/.lock.new";
+  lock_ = UniqueFd(::open(staging.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!lock_.valid() || ::flock(lock_.get(), LOCK_EX) != 0 || ::rename(staging.c_str(), (path_ + "/.lock").c_str()) != 0) {
+    std::string err = strerror(errno);
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+    throw std::runtime_error("lock file in " + path_ + ": " + err);
+  }
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (keep) UniqueFd(::open((path_ + "/.keep").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  else fs::remove_all(path_, ec);
+}
+
+}  // namespace ktstr::host

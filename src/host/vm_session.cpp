@@ -1,0 +1,344 @@
+#include "vm_session.hpp"
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include "ktstr/exit_codes.hpp"
+#include "kernel_image.hpp"
+#include "pack.hpp"
+#include "qemu.hpp"
+#include "report.hpp"
+#include "shell_cmd.hpp"
+
+namespace ktstr::host {
+namespace {
+
+constexpr int kVmKilled = exit_code::for_signal(SIGKILL);  // Ctrl-A X: the VM was killed, as by kill -9
+constexpr size_t kMaxPending = 64 * 1024;           // keys buffered for the guest before stdin pauses
+constexpr auto kDrainAfterExit = std::chrono::seconds(2);  // the sockets close with QEMU; don't wait forever
+
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", s);
+  return buf;
+}
+
+// The same watchdog for every mode. Hard deadline: --watchdog, else --timeout + 120 s, else an
+// hour. The interactive shell has only the deadline it is given: a person at the keyboard
+// decides when it is stuck, and may well stall the guest on purpose.
+Watchdog watchdog_for(const RunOptions& o, VmMode mode) {
+  if (mode == VmMode::interactive) return Watchdog(o.watchdog_s, 0, 0);
+  return Watchdog(o.watchdog_s ? o.watchdog_s : o.vm.timeout_s ? o.vm.timeout_s + 120 : 3600, o.silence_s,
+                  o.boot_silence_s);
+}
+
+}  // namespace
+
+VmSession::VmSession(const RunOptions& o, VmMode mode, SessionIo io)
+    : o_(o),
+      mode_(mode),
+      io_(io),
+      session_(sinks()),
+      decoder_([this](const wire::Frame& f) { session_.on_frame(f); }),
+      watchdog_(watchdog_for(o, mode)) {}
+
+VmSession::~VmSession() = default;
+
+// Output files and kernel-health rules are set up before the session that writes to them. In
+// shell mode the guest console carries the output; the interactive terminal is the guest's alone.
+RunSession::Sinks VmSession::sinks() {
+  tmp_.keep = o_.keep_tmp;
+  com2_log_ = OutputFile("--com2-log", o_.com2_log);
+  console_log_ = OutputFile("--console-log", o_.console_log);
+  sched_log_ = OutputFile("--sched-log", o_.sched_log);
+  json_ = OutputFile("--json", o_.json_report);
+  junit_ = OutputFile("--junit", o_.junit_report);
+  for (const auto& d : o_.deny) rules_.add_deny(d);
+  for (const auto& a : o_.allow) rules_.add_allow(a);
+  if (!o_.splat_rules.empty()) rules_.load_file(o_.splat_rules);
+  if (mode_ == VmMode::interactive) return {-1, -1, sched_log_.fd(), false};
+  if (mode_ == VmMode::exec) return {io_.out_fd, io_.err_fd, sched_log_.fd(), false};
+  return {io_.out_fd, io_.err_fd, sched_log_.fd(), o_.verbose, console_log_.fd(), &rules_, o_.splats_warn};
+}
+
+std::vector<std::string> VmSession::guest_keys() const {
+  if (mode_ == VmMode::run) return run_keys(o_);
+  // The guest's PTY starts at the terminal's size.
+  std::optional<WindowSize> ws = mode_ == VmMode::interactive ? window_size(io_.in_fd) : std::nullopt;
+  return shell_keys(o_, ws ? ws->cols : 0, ws ? ws->rows : 0, std::getenv("TERM"), std::getenv("COLORTERM"));
+}
+
+void VmSession::prepare() {
+  kernel_ = resolve_kernel(o_.vm.kernel);
+  PackSpec pack = o_.pack;
+  pack.init = resolve_init(o_.init);
+  if (!o_.scheduler.empty()) pack.scheduler = resolve_scheduler(o_.scheduler);
+  pack.kernel_config = kernel_.config;
+  pack.kernel_release = kernel_.release;
+  if (mode_ == VmMode::run && pack.payload.empty())
+    throw std::runtime_error("no payload: give the program to run after --");
+  if (mode_ != VmMode::run) pack.payload.clear();
+  for (const auto& note : pack_initramfs(pack, tmp_.path() + "/initramfs.cpio.zst"))
+    if (o_.verbose) (void)write_all(io_.err_fd, "ktstr-vm: " + note + "\n");
+  accel_ = choose_accel(o_.vm.accel, kernel_, accel_why_);
+}
+
+void VmSession::launch(const sigset_t& child_mask) {
+  QemuSockets socks{tmp_.path() + "/com1.sock", tmp_.path() + "/com2.sock",
+                    mode_ == VmMode::run ? "" : tmp_.path() + "/hvc.sock", o_.no_com2};
+  ch_[kCom1].listener = listen_unix(socks.com1);
+  ch_[kCom2].listener = listen_unix(socks.com2);
+  if (!socks.hvc.empty()) ch_[kHvc].listener = listen_unix(socks.hvc);
+  auto argv = qemu_argv(o_.vm, accel_, kernel_, tmp_.path() + "/initramfs.cpio.zst",
+                        kernel_cmdline(o_.vm, guest_keys()), socks);
+  if (o_.verbose) {
+    std::string cmd;
+    for (const auto& a : argv) cmd += shell_quote(a) + " ";
+    (void)write_all(io_.err_fd, "ktstr-vm: kernel " + describe(kernel_) + "\nktstr-vm: accel " + accel_ + " (" +
+                                    accel_why_ + ")\nktstr-vm: " + cmd + "\n");
+  }
+  qemu_.start(argv, child_mask);
+  session_.mark_qemu_start();
+  watchdog_.start(Clock::now());
+  if (mode_ == VmMode::interactive) raw_.emplace(io_.in_fd);
+}
+
+void VmSession::watches(std::vector<Watch>& out) {
+  out.push_back({qemu_.pidfd(), POLLIN, [this](short) { on_qemu_exit(); }});
+  out.push_back({qemu_.stderr_fd(), POLLIN, [this](short) { on_qemu_stderr(); }});
+  for (int i : {kCom1, kCom2, kHvc}) {
+    Channel& c = ch_[i];
+    int fd = c.open() ? c.conn.get() : qemu_.exited() ? -1 : c.listener.get();
+    short events = POLLIN;
+    if (i == kHvc && c.open() && !to_guest_.empty()) events |= POLLOUT;
+    out.push_back({fd, events, [this, i](short revents) {
+                     if (revents & POLLOUT) flush_to_guest();
+                     if (revents & ~POLLOUT) on_channel(i);
+                   }});
+  }
+  // Keys are read once the guest console has spoken (before init makes it raw, the kernel would
+  // echo them) and has taken the previous ones.
+  if (mode_ == VmMode::interactive && stdin_open_ && console_ready_ && to_guest_.size() < kMaxPending)
+    out.push_back({io_.in_fd, POLLIN, [this](short) { on_stdin(); }});
+}
+
+int VmSession::poll_timeout_ms() const { return 500; }
+
+void VmSession::tick() {
+  auto now = Clock::now();
+  if (qemu_exit_ && now - *qemu_exit_ > kDrainAfterExit)
+    for (Channel& c : ch_) c.conn.reset();
+  watchdog_.frames(decoder_.stats().frames, now);
+  if (qemu_.running() && !session_.done_seen() &&
+      watchdog_.check(now, session_.helo_seen(), session_.last_phase()))
+    kill_qemu();
+  if (resize_pending_ && session_.helo_seen()) send_resize();
+}
+
+bool VmSession::finished() const {
+  return qemu_.exited() && !ch_[kCom1].open() && !ch_[kCom2].open() && !ch_[kHvc].open();
+}
+
+void VmSession::on_qemu_exit() {
+  qemu_.reap();
+  qemu_exit_ = Clock::now();
+}
+
+void VmSession::on_qemu_stderr() {
+  char buf[4096];
+  ssize_t n = ::read(qemu_.stderr_fd(), buf, sizeof buf);
+  if (n > 0) keep_tail(qemu_stderr_, std::string_view(buf, size_t(n)), 16384);
+  else if (n == 0 || errno != EINTR) qemu_.close_stderr();
+}
+
+void VmSession::on_channel(int which) {
+  Channel& c = ch_[which];
+  if (!c.open()) {
+    c.conn = UniqueFd(::accept4(c.listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    return;
+  }
+  char buf[65536];
+  ssize_t n = ::read(c.conn.get(), buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    c.conn.reset();
+    return;
+  }
+  std::string_view data(buf, size_t(n));
+  if (which == kCom1) on_console(data);
+  else if (which == kCom2) on_com2(data);
+  else on_hvc(data);
+}
+
+// COM1: the kernel console (and trace_pipe): its tail for the epilogue, its log, -v.
+void VmSession::on_console(std::string_view data) {
+  keep_tail(console_tail_, data);
+  console_log_.write(data);
+  session_.on_console(data);
+}
+
+// COM2: the frames, to their log and the decoder.
+void VmSession::on_com2(std::string_view data) {
+  com2_log_.write(data);
+  decoder_.feed(std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+}
+
+// hvc0: the guest's console, byte for byte: the shell's PTY or the exec command's output.
+void VmSession::on_hvc(std::string_view data) {
+  console_ready_ = true;
+  if (out_ok_) out_ok_ = write_all(io_.out_fd, data);
+}
+
+void VmSession::on_stdin() {
+  char buf[4096];
+  ssize_t n = ::read(io_.in_fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    // End of input ends the session, as with ssh: after the keys before it (a last line without
+    // its newline gets one) the shell reads `exit`. Not Ctrl-D: keys typed ahead pass the guest
+    // terminal's canonical mode, which turns Ctrl-D into a byte the shell's line editor ignores.
+    stdin_open_ = false;
+    if (last_key_ != '\n' && last_key_ != '\r') to_guest_ += '\n';
+    to_guest_ += "exit\n";
+    flush_to_guest();
+    return;
+  }
+  EscapeFilter::Action action;
+  std::string keys = escapes_.feed(std::string_view(buf, size_t(n)), action);
+  if (!keys.empty()) last_key_ = keys.back();
+  to_guest_ += keys;
+  flush_to_guest();
+  if (action == EscapeFilter::Action::help) (void)write_all(io_.err_fd, escape_help());
+  if (action == EscapeFilter::Action::quit && !quit_) {
+    quit_ = true;
+    kill_qemu();
+  }
+}
+
+void VmSession::flush_to_guest() {
+  while (!to_guest_.empty() && ch_[kHvc].open()) {
+    ssize_t n = ::write(ch_[kHvc].conn.get(), to_guest_.data(), to_guest_.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) {
+      to_guest_.clear();  // the console is gone (QEMU exiting): nobody will read these keys
+      return;
+    }
+    to_guest_.erase(0, size_t(n));
+  }
+}
+
+// A control frame towards the guest on COM2 (docs/protocol.md). False if COM2 is not connected.
+bool VmSession::send_to_guest(const wire::Tag& type, const std::string& json) {
+  if (!ch_[kCom2].open()) return false;
+  std::vector<uint8_t> buf(wire::max_encoded_size(json.size()));
+  size_t n = wire::encode_frame(buf.data(), buf.size(), type, to_guest_seq_++, boottime_ns(), json.data(), json.size());
+  return write_all(ch_[kCom2].conn.get(), buf.data(), n);
+}
+
+// RSIZ {"cols","rows"}: the host window's size for the guest's PTY.
+void VmSession::send_resize() {
+  resize_pending_ = false;
+  if (std::optional<WindowSize> ws = window_size(io_.in_fd))
+    (void)send_to_guest(wire::kRsiz, "{\"cols\":" + std::to_string(ws->cols) + ",\"rows\":" + std::to_string(ws->rows) + "}");
+}
+
+// First signal: STOP on COM2, so the guest ends the payload and tears down as usual (the
+// scheduler's exit report and any dump still arrive). Again, or before the guest can take STOP:
+// kill QEMU. With the terminal raw, Ctrl-C is a key for the guest and never comes here.
+void VmSession::on_signal(int signo) {
+  if (signo == SIGWINCH) {
+    resize_pending_ = mode_ == VmMode::interactive;
+    return;
+  }
+  if (killed_ || !qemu_.running()) return;
+  if (!signal_) signal_ = signo;
+  if (!stop_sent_ && session_.helo_seen() && send_to_guest(wire::kStop, "{}")) {
+    stop_sent_ = true;
+    (void)write_all(io_.err_fd, "ktstr-vm: interrupted (signal " + std::to_string(signo) +
+                                    "): asking the guest to stop; again to kill\n");
+    return;
+  }
+  (void)write_all(io_.err_fd, "ktstr-vm: interrupted (signal " + std::to_string(signo) + "), killing the VM\n");
+  kill_qemu();
+}
+
+void VmSession::kill_qemu() {
+  killed_ = true;
+  qemu_.kill();
+}
+
+Verdict VmSession::judge() const {
+  if (quit_) return {kVmKilled, "VM killed (Ctrl-A X)"};
+  Verdict v = session_.verdict(decoder_.stats(), console_tail_, watchdog_.fired(), watchdog_.reason());
+  if (signal_ && !session_.done_seen()) v = {exit_code::for_signal(signal_), "interrupted"};
+  else if (signal_) v.exit_code = exit_code::for_signal(signal_);
+  return v;
+}
+
+int VmSession::finish() {
+  raw_.reset();  // the terminal is itself again before anything is reported
+  decoder_.finish();
+  Verdict v = judge();
+  // A log the user asked for that could not be written fails the run: CI reads these files.
+  if (std::string why = first_output_error(); !why.empty()) v = {exit_code::kInfrastructure, why};
+  std::string epilogue;
+  if (!session_.helo_seen() && !qemu_stderr_.empty()) epilogue += "ktstr-vm: QEMU said:\n" + qemu_stderr_;
+  bool console_shown = mode_ == VmMode::run && o_.verbose;
+  if (!v.reason.empty() && !quit_ && !session_.done_seen() && !console_shown && !console_tail_.empty()) {
+    // The end of the console: the panic or the last kernel words.
+    size_t from = console_tail_.size() > 3000 ? console_tail_.size() - 3000 : 0;
+    epilogue += "ktstr-vm: last console output:\n" + console_tail_.substr(from) + "\n";
+  }
+  double wall = std::chrono::duration<double>(Clock::now() - t_start_).count();
+  std::string summary = (v.reason.empty() ? "exit " + std::to_string(v.exit_code)
+                         : v.exit_code ? "FAILED (" + std::to_string(v.exit_code) + "): " + v.reason
+                                       : v.reason) +
+                        " | " + decoder_.stats().summary() + " | " + seconds_text(wall);
+  write_reports(v, summary, wall);
+  // The shell reports only what went wrong: its output is the guest's console.
+  if (mode_ == VmMode::run || !v.reason.empty()) epilogue += "ktstr-vm: " + summary + "\n";
+  // ... and so does a report that could not be written (it cannot say so itself).
+  for (const OutputFile* f : {&json_, &junit_})
+    if (!f->error().empty()) epilogue += "ktstr-vm: error: " + f->error() + "\n";
+  (void)write_all(io_.err_fd, epilogue);
+  return first_output_error().empty() ? v.exit_code : exit_code::kInfrastructure;
+}
+
+std::string VmSession::first_output_error() const {
+  for (const OutputFile* f : {&com2_log_, &console_log_, &sched_log_, &json_, &junit_})
+    if (!f->error().empty()) return f->error();
+  return "";
+}
+
+void VmSession::write_reports(const Verdict& v, const std::string& summary, double wall) {
+  if (!json_.is_open() && !junit_.is_open()) return;
+  const auto& s = decoder_.stats();
+  nlohmann::json r = session_.report();
+  r["exit_code"] = v.exit_code;
+  r["reason"] = v.reason;
+  r["status"] = v.exit_code == 0 ? "passed" : "failed";
+  r["summary"] = summary;
+  r["wall_s"] = wall;
+  r["com2"] = {{"bytes", s.bytes_in}, {"frames", s.frames}, {"corrupt", s.corrupt}, {"lost", s.lost},
+               {"seq_backwards", s.seq_backwards}, {"truncated_bytes", s.truncated_bytes},
+               {"garbage_bytes", s.garbage_bytes}, {"unknown_types", s.unknown_types},
+               {"value_bytes", s.value_bytes}};
+  r["accel"] = accel_;
+  r["kernel"] = kernel_.release;
+  r["kernel_image"] = kernel_json(kernel_);
+  r["payload"] = o_.pack.payload;
+  r["watchdog"] = watchdog_.fired() ? nlohmann::json(watchdog_.reason()) : nlohmann::json(nullptr);
+  std::string name;
+  for (const auto& a : o_.pack.payload) name += (name.empty() ? "" : " ") + a;
+  if (json_.is_open()) json_.write(json_report_text(r));
+  if (junit_.is_open()) junit_.write(junit_report_text(name, r));
+}
+
+}  // namespace ktstr::host

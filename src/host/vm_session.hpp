@@ -1,0 +1,134 @@
+// One VM session: the single driver behind `run`, `shell --exec` and the interactive shell.
+// It holds the temp dir, the channels (COM1 console, COM2 frames, hvc0 for the shell), the QEMU
+// process, the frame decoder, the frame session (RunSession: what the frames mean) and the
+// watchdog. It owns no process-wide state: a SessionLoop polls any number of sessions in one
+// thread and hands each the process's signals (ProcessSignals), so N VMs can run side by side.
+#pragma once
+
+#include <poll.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "escape_keys.hpp"
+#include "ktstr/frame_decoder.hpp"
+#include "paths.hpp"
+#include "qemu_process.hpp"
+#include "run.hpp"
+#include "run_session.hpp"
+#include "temp_dir.hpp"
+#include "terminal.hpp"
+#include "vm_process.hpp"
+#include "watchdog.hpp"
+
+namespace ktstr::host {
+
+enum class VmMode {
+  run,          // the payload under the scheduler; its frames carry its output
+  exec,         // shell --exec: one command, its output byte-exact from hvc0
+  interactive,  // shell: a terminal on hvc0, keys from stdin
+};
+
+// Where a session's own output goes; defaults are the process's stdio.
+struct SessionIo {
+  int in_fd = 0;   // keys (interactive only)
+  int out_fd = 1;  // the payload's stdout, or the guest console in shell mode
+  int err_fd = 2;  // the payload's stderr and ktstr-vm's own messages
+};
+
+// One fd a session wants watched in the next poll round, and what to do when it is ready.
+struct Watch {
+  int fd;
+  short events;
+  std::function<void(short revents)> on_ready;
+};
+
+class VmSession {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  VmSession(const RunOptions& opts, VmMode mode, SessionIo io = {});
+  ~VmSession();
+  VmSession(const VmSession&) = delete;
+  VmSession& operator=(const VmSession&) = delete;
+
+  // Resolves kernel, init and scheduler and packs the initramfs into the temp dir. Throws
+  // std::runtime_error for set-up errors.
+  void prepare();
+  // Listens on the sockets and starts QEMU with `child_mask` as its signal mask.
+  void launch(const sigset_t& child_mask);
+
+  // The fds to watch in the next poll round (appended to `out`).
+  void watches(std::vector<Watch>& out);
+  // How long the next poll may wait at most.
+  int poll_timeout_ms() const;
+  // After every poll round: watchdog, pending resize, the bounded drain after QEMU's exit.
+  void tick();
+  // A signal of the process (see ProcessSignals): SIGWINCH resizes the guest's terminal; the
+  // first SIGINT/SIGTERM/SIGHUP asks the guest to stop (STOP frame), the next kills QEMU.
+  void on_signal(int signo);
+  // QEMU has exited and the channels are drained.
+  bool finished() const;
+  // Judges the session, prints the epilogue (reason, QEMU's words, the console's end, summary)
+  // and writes the reports. Returns the exit status.
+  int finish();
+
+ private:
+  // One socket QEMU connects to: accepted once, then read until EOF.
+  struct Channel {
+    UniqueFd listener, conn;
+    bool open() const { return conn.valid(); }
+  };
+  enum { kCom1 = 0, kCom2 = 1, kHvc = 2 };
+
+  RunSession::Sinks sinks();
+  std::vector<std::string> guest_keys() const;
+  void on_channel(int which);
+  void on_console(std::string_view data);
+  void on_com2(std::string_view data);
+  void on_hvc(std::string_view data);
+  void on_stdin();
+  void flush_to_guest();
+  void on_qemu_stderr();
+  void on_qemu_exit();
+  bool send_to_guest(const wire::Tag& type, const std::string& json);
+  void send_resize();
+  void kill_qemu();
+  Verdict judge() const;
+  void write_reports(const Verdict& v, const std::string& summary, double wall_s);
+  std::string first_output_error() const;
+
+  const RunOptions& o_;
+  const VmMode mode_;
+  const SessionIo io_;
+  const Clock::time_point t_start_ = Clock::now();
+  TempDir tmp_;  // first member: removed after QEMU is dead and every fd closed
+  KernelImage kernel_;
+  std::string accel_, accel_why_;
+  OutputFile com2_log_, console_log_, sched_log_, json_, junit_;
+  SplatClassifier rules_;
+  RunSession session_;
+  wire::FrameDecoder decoder_;
+  Watchdog watchdog_;
+  Channel ch_[3];
+  QemuProcess qemu_;
+  std::optional<RawTerminal> raw_;
+  EscapeFilter escapes_;
+  std::optional<Clock::time_point> qemu_exit_;
+  std::string console_tail_, qemu_stderr_;
+  // Keys not yet taken by the guest console. The hvc socket is non-blocking: a big paste must not
+  // stall the loop while the guest's output waits for us to read it.
+  std::string to_guest_;
+  uint32_t to_guest_seq_ = 0;  // RSIZ and STOP: seq counts the host->guest direction alone
+  int signal_ = 0;             // the first SIGINT/SIGTERM/SIGHUP
+  bool stop_sent_ = false, killed_ = false, quit_ = false;
+  bool stdin_open_ = true, out_ok_ = true, resize_pending_ = false;
+  char last_key_ = '\n';       // the last byte typed towards the guest
+  bool console_ready_ = false;  // the guest console has spoken: init has made it raw
+};
+
+}  // namespace ktstr::host
