@@ -279,6 +279,28 @@ def bench_pack(results):
                 walls[name].append(wall)
     results["wall_s_static_fixture"] = med(walls["static"])
     results["wall_s_dynamic_closure"] = med(walls["dynamic"])
+def bench_suite(results):
+    """16 trivial tests through `ktstr-vm suite` at -j1 and -j2 (tests per minute), and the suite's
+    per-test overhead against 16 bare `ktstr-vm run`s one after another (same machine, same run)."""
+    n = 16
+    with tempfile.TemporaryDirectory() as d:
+        manifest = os.path.join(d, "suite.toml")
+        open(manifest, "w").write("".join(f'[[test]]\nname = "t{i}"\nargs = ["true"]\n' for i in range(n)))
+        walls = {}
+        for j in (1, 2):
+            t0 = time.monotonic()
+            p = subprocess.run([VM, "suite", manifest, f"-j{j}", "--artifacts", f"{d}/art"], capture_output=True)
+            walls[j] = time.monotonic() - t0
+            if p.returncode != 0:
+                print(f"suite -j{j} failed ({p.returncode}): {p.stdout.decode()[-500:]}", file=sys.stderr)
+        t0 = time.monotonic()
+        for _ in range(n):
+            subprocess.run([VM, "run", "--", "true"], capture_output=True)
+        bare = time.monotonic() - t0
+    results["suite_tests_per_min_j1"] = round(n / walls[1] * 60, 1)
+    results["suite_tests_per_min_j2"] = round(n / walls[2] * 60, 1)
+    results["bare_runs_per_min"] = round(n / bare * 60, 1)
+    results["suite_overhead_per_test_ms"] = round((walls[1] - bare) / n * 1000, 1)
 
 
 BUDGETS = [  # key, target, comparison, label
@@ -323,6 +345,10 @@ BUDGETS = [  # key, target, comparison, label
     ("wall_s_true_vs_bare", 2.0, "<=", "whole run, `true`, interleaved with the bare boot, median (s)"),
     ("wall_s_scx_simple_vs_bare", 2.9, "<=", "whole run with scx_simple, interleaved with the bare boot, median (s)"),
     ("true_over_bare_ratio", 0.65, "<=", "`ktstr-vm run -- true` / bare PID 1 (ratio of medians)"),
+    ("suite_tests_per_min_j1", None, None, "suite of 16 `true` tests, -j1 (tests/min)"),
+    ("suite_tests_per_min_j2", None, None, "... -j2 (tests/min)"),
+    ("bare_runs_per_min", None, None, "16 bare `ktstr-vm run -- true` one after another (runs/min)"),
+    ("suite_overhead_per_test_ms", None, None, "suite -j1 per-test overhead vs a bare run (ms)"),
 ]
 
 
@@ -347,7 +373,7 @@ def main():
                f"{platform.release()}", "accel": "tcg,thread=single"}
     results["init_stripped_bytes"] = os.path.getsize(INIT)
     steps = (bench_scheduler_runs, bench_exit_to_reboot, bench_sched_death, bench_com2, bench_console,
-             bench_decoder, bench_pack, bench_boot)
+             bench_decoder, bench_pack, bench_boot, bench_suite)
     # KTSTR_BENCH_ONLY=bench_pack,...: run only these steps, update the other rows from the last results.
     only = [x for x in os.environ.get("KTSTR_BENCH_ONLY", "").split(",") if x]
     if only:

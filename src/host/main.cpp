@@ -12,6 +12,7 @@
 #include "run.hpp"
 #include "shell_cmd.hpp"
 #include "status_error.hpp"
+#include "suite_cmd.hpp"
 
 using namespace ktstr::host;
 
@@ -64,6 +65,33 @@ EXAMPLES
   ktstr-vm shell --exec 'cat /sys/kernel/sched_ext/state; exit 3'
   ktstr-vm decode --stream SOUT com2.bin
   ktstr-vm pack -o initramfs.cpio.zst --scheduler scx_simple -- /bin/true)";
+
+constexpr const char* kSuiteFooter = R"(
+MANIFEST (TOML; relative paths are relative to the manifest's folder)
+  [defaults]                   # any per-test key below, for every test
+  scheduler = "scx_simple"     # NAME, a path with a '/', or "" for none
+  timeout = 60
+
+  [[test]]
+  name = "dsp"                 # required, unique: letters, digits, _ - .
+  args = ["./runner", "-t", "dsp"]   # required: PROGRAM and its arguments, as after `run --`
+  sched_args = ["-v"]
+  include = ["./data"]
+  topology = "2,4,2,1"         # or "2n4l2c1t", a preset name; or smp = 2
+  memory = 1024
+  expect_exit = 0              # the exit status that counts as a pass (default 0)
+  [test.matrix]                # optional: one variant per topology x profile, e.g. t[2,4,2,1/llc]
+  topology = ["1,1,2,1", "2,4,2,1"]
+  sched_args = { plain = [], llc = ["--enable-llc-awareness"] }
+
+  Per-test keys: scheduler sched_args include args timeout watchdog memory smp topology kernel
+  append accel deny allow splats splat_rules attach_timeout_ms guest_log sched_enable
+  sched_disable expect_exit. Each test runs exactly as `ktstr-vm run` would; its payload sees
+  KTSTR_ATTEMPT (1 on the first attempt, 2 on the first retry, ...).
+
+EXIT STATUS
+  0 every test passed (flaky ones included); 1 a test failed or was not run; 2 usage or manifest
+  error; 130 interrupted by Ctrl-C (every VM is asked to stop, the summary so far is printed).)";
 
 void add_vm_content(CLI::App* c, RunOptions& o) {
   c->add_option("--init", o.init, "init binary to pack as /init (default: init beside ktstr-vm)");
@@ -187,6 +215,28 @@ its bytes are typed in order and its end ends the session, as with ssh: the shel
 `exit` and ends with the status of its last command.
 )") + kFooter);
 
+  SuiteOptions suite_opts;
+  auto* suite = app.add_subcommand("suite", "run every test of a TOML manifest, each in its own VM, -j at a time");
+  suite->footer(kSuiteFooter);
+  suite->add_option("manifest", suite_opts.manifest, "the suite's TOML manifest")->required();
+  suite->add_option("-j,--jobs", suite_opts.jobs, "VMs at a time (default: the number of host CPUs)")
+      ->check(CLI::Range(1, 256));
+  suite->add_option("--shard", suite_opts.shard, "run shard I of N (I/N): the selected tests dealt round-robin "
+                    "in manifest order, so N machines together run each test once");
+  suite->add_option("--filter", suite_opts.filters, "run only tests whose name matches this glob, or equals it "
+                    "(repeatable: any may match)")->allow_extra_args(false);
+  suite->add_option("--retries", suite_opts.retries, "rerun a failed test up to N times; one that then passes "
+                    "is reported flaky and counts as passed")->check(CLI::Range(0, 100));
+  suite->add_flag("--fail-fast", suite_opts.fail_fast, "start no further test after the first failure");
+  suite->add_option("--junit", suite_opts.junit, "write JUnit XML: a testcase per test, flaky ones with "
+                    "<flakyFailure> (surefire)");
+  suite->add_option("--json", suite_opts.json, "write the same results as JSON, with every attempt's run report");
+  suite->add_option("--artifacts", suite_opts.artifacts, "folder for each test's files: com2.bin, console.log, "
+                    "sched.log, stdout, stderr, report.json (kept for failed and flaky tests)")
+      ->capture_default_str();
+  suite->add_flag("--keep-all", suite_opts.keep_all, "keep the artifacts of passed tests too");
+  suite->add_flag("--list", suite_opts.list, "print the selected tests' names (matrix variants expanded), run nothing");
+
   DecodeOptions dec;
   auto* decode = app.add_subcommand("decode", "turn a COM2 capture into text or JSON lines; exit 0 only if complete and clean");
   decode->add_flag("--json", dec.json, "one JSON object per frame");
@@ -216,6 +266,7 @@ its bytes are typed in order and its end ends the session, as with ssh: the shel
     }
     if (*runc) return run_command(run);
     if (*shell) return shell_command(run);
+    if (*suite) return suite_command(suite_opts);
     if (*decode) return run_decode(dec);
   } catch (const StatusError& e) {
     std::cerr << "ktstr-vm: error: " << e.what() << "\n";

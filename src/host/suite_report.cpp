@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
-#include <stdexcept>
 
 #include "report.hpp"
 
@@ -154,8 +152,7 @@ nlohmann::json suite_json(const SuiteManifest& m, const std::vector<SuiteOutcome
           {"tests", tests}};
 }
 
-void write_suite_junit(const std::string& path, const SuiteManifest& m, const std::vector<SuiteOutcome>& outcomes,
-                       const SuiteTotals& t) {
+std::string suite_junit_text(const SuiteManifest& m, const std::vector<SuiteOutcome>& outcomes, const SuiteTotals& t) {
   std::ostringstream f;
   std::string suite = xml_escape(m.name);
   f << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -184,11 +181,7 @@ void write_suite_junit(const std::string& path, const SuiteManifest& m, const st
     f << "    </testcase>\n";
   }
   f << "  </testsuite>\n</testsuites>\n";
-  std::ofstream out(path, std::ios::binary);
-  std::string text = f.str();
-  out.write(text.data(), std::streamsize(text.size()));
-  out.close();
-  if (!out) throw std::runtime_error("cannot write JUnit report " + path);
+  return f.str();
 }
 
 }  // namespace ktstr::host

@@ -50,8 +50,7 @@ std::string summary_text(const std::vector<SuiteOutcome>& outcomes, const SuiteT
 nlohmann::json suite_json(const SuiteManifest& m, const std::vector<SuiteOutcome>& outcomes, const SuiteTotals& t,
                           bool interrupted);
 
-// Throws std::runtime_error naming the file if it cannot be written completely.
-void write_suite_junit(const std::string& path, const SuiteManifest& m, const std::vector<SuiteOutcome>& outcomes,
-                       const SuiteTotals& t);
+// The JUnit XML document.
+std::string suite_junit_text(const SuiteManifest& m, const std::vector<SuiteOutcome>& outcomes, const SuiteTotals& t);
 
 }  // namespace ktstr::host

@@ -2,11 +2,6 @@
 #include "suite_report.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 using namespace ktstr::host;
 
@@ -74,12 +69,7 @@ TEST(SuiteSummary, FailuresWithArtifactsThenSlowestThenCounts) {
 
 TEST(SuiteJunit, SurefireElementsAndWellFormedText) {
   Fixture f;
-  std::string path = std::filesystem::temp_directory_path() / ("ktstr-junit-" + std::to_string(getpid()) + ".xml");
-  write_suite_junit(path, f.m, f.outcomes, totals(f.outcomes, 20));
-  std::stringstream ss;
-  ss << std::ifstream(path).rdbuf();
-  std::string x = ss.str();
-  std::filesystem::remove(path);
+  std::string x = suite_junit_text(f.m, f.outcomes, totals(f.outcomes, 20));
   EXPECT_NE(x.find("<testsuite name=\"suite\" tests=\"5\" failures=\"1\" errors=\"0\" skipped=\"1\""),
             std::string::npos) << x;
   EXPECT_NE(x.find("<testcase name=\"ok\" classname=\"suite\" time=\"3.14\">"), std::string::npos) << x;
