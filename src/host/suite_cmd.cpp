@@ -4,9 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
