@@ -20,7 +20,7 @@ TEST(KernelCmdline, CarriesKeysUserWordsAndTheDumpEvent) {
   VmOptions vm;
   vm.append = {"nokaslr", "sched_ext.slice_bypass_us=100"};
   std::string s = kernel_cmdline(vm, {"KTSTR_MODE=test"});
-  EXPECT_EQ(s.rfind("console=ttyS0 reboot=k panic=-1 loglevel=4 quiet ", 0), 0u) << s;
+  EXPECT_EQ(s.rfind("console=ttyS0 reboot=k panic=-1 loglevel=4 quiet no_timer_check ", 0), 0u) << s;
   EXPECT_NE(s.find(" KTSTR_MODE=test nokaslr sched_ext.slice_bypass_us=100 "), std::string::npos) << s;
   EXPECT_EQ(count(s, "trace_event="), 1u) << s;
   EXPECT_NE(s.find(" trace_event=sched_ext:sched_ext_dump"), std::string::npos) << s;
