@@ -3,7 +3,7 @@
 # payload inside the VM; its output comes back live.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$ROOT/scripts/build.sh" >/dev/null
+"$ROOT/scripts/build.sh" >/dev/null   # its steps show on stderr
 echo "== ktstr-vm run --scheduler scx_simple -- sh -c '...'" >&2
 "$ROOT/build/bin/ktstr-vm" run --scheduler scx_simple -- sh -c '
   echo "hello from inside the VM: kernel $(uname -r), $(nproc) CPUs"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets in tests/fuzz/ with clang++-14 (ASan + UBSan, no recovery) straight
-# from the sources, no CMake, into build/fuzz/, then runs each for SECONDS.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]     targets: frame_decoder cmdline (default: all)
+# Builds the libFuzzer targets of tests/fuzz/ (one per *_fuzz.cpp) through CMake's fuzz part
+# (KTSTR_PART=fuzz: clang-14, ASan + UBSan, no recovery) into build/fuzz/, then runs each for
+# SECONDS.
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]     default: every tests/fuzz/*_fuzz.cpp
 # Corpus: build/fuzz/corpus/TARGET (grows across runs); seeds: build/fuzz/seeds/TARGET.
 # Crash inputs land in build/fuzz/artifacts/. Exits non-zero on any crash, leak or sanitizer report.
 set -euo pipefail
@@ -10,15 +11,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECONDS_PER_TARGET=${1:-20}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(frame_decoder cmdline kmsg_record)
+if [ ${#TARGETS[@]} -eq 0 ]; then
+  for f in "$ROOT"/tests/fuzz/*_fuzz.cpp; do f=${f##*/}; TARGETS+=("${f%_fuzz.cpp}"); done
+fi
 CXX=${CXX:-clang++-14}
+CC=${CC:-clang-14}
 OUT="$ROOT/build/fuzz"
-CXXFLAGS=(-std=c++2b -O1 -g -fno-omit-frame-pointer
-          -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-          -I"$ROOT/include")
-COMMON=("$ROOT"/src/common/crc32c.cpp "$ROOT"/src/common/frame_encoder.cpp
-        "$ROOT"/src/common/frame_decoder.cpp "$ROOT"/src/common/cmdline.cpp
-        "$ROOT"/src/common/kmsg_record.cpp)
 
 log() { printf '\033[1mfuzz:\033[0m %s\n' "$*" >&2; }
 die() { printf 'fuzz: error: %s\n' "$*" >&2; exit 2; }
@@ -50,6 +48,30 @@ make_seeds() {
         rm -f "$OUT/seeds/cap$i" "$OUT/seeds/cap$i".*
       done
       ;;
+    run_session)
+      # Flags byte, then [kind][len_hi][len_lo][value] records (see the target): kind 0 HELO,
+      # 6 SCHD, 12 DONE, 13 KMSG, 2 SOUT, 0xff console bytes.
+      python3 - "$dir" <<'PY'
+import json, struct, sys
+d = sys.argv[1]
+def rec(kind, value):
+    b = value.encode() if isinstance(value, str) else json.dumps(value).encode()
+    return bytes([kind]) + struct.pack(">H", len(b)) + b
+k = lambda seq, msg, prio=3: {"seq": seq, "prio": prio, "facility": 0, "ts_us": seq * 1000, "msg": msg}
+seeds = {
+    "pass": b"\0" + rec(0, {"version": 1}) + rec(2, "hi\n") + rec(12, {"exit_code": 0, "bytes": {"SOUT": 3}}),
+    "selftest": b"\0" + rec(0, {}) + rec(6, {"event": "attached", "ops": "simple"})
+        + rec(13, k(1, 'sched_ext: BPF scheduler "x" disabled (runtime error)'))
+        + rec(13, k(2, "sched_ext: x: invalid DSQ")) + rec(13, k(9, "WARNING: at foo"))
+        + rec(6, {"event": "stopped", "status": {"signal": 9}, "kernel_state": "enabled"})
+        + rec(12, {"exit_code": 137}),
+    "panic": b"\x0c" + rec(0, {}) + rec(13, k(1, "Out of memory: Killed process 5 (x)"))
+        + rec(255, "Kernel panic - not syncing: x\r\nreboot: Restarting system\r\n"),
+}
+for name, data in seeds.items():
+    open(f"{d}/{name}", "wb").write(data)
+PY
+      ;;
     cmdline)
       printf 'console=ttyS0 KTSTR_MODE=test KTSTR_LOG=debug KTSTR_TIMEOUT=30' >"$dir/a"
       printf 'KTSTR_TOPO=1,2,2,1 KTSTR_COLS=120 KTSTR_ROWS=40 KTSTR_TERM=xterm-256color' >"$dir/b"
@@ -60,23 +82,32 @@ make_seeds() {
   touch "$dir/.complete"
 }
 
+configure() {
+  [ -f "$OUT/cmake/CMakeCache.txt" ] && return 0
+  log "configuring the fuzz build (CMake, $CXX, ASan + UBSan)"
+  cmake -S "$ROOT" -B "$OUT/cmake" -G Ninja -DKTSTR_PART=fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" -DKTSTR_BIN_DIR="$OUT" >/dev/null
+}
+
 build() {
-  local t=$1 src="$ROOT/tests/fuzz/$1_fuzz.cpp"
-  [ -f "$src" ] || die "no such target: $t ($src)"
-  log "building $t"
-  "$CXX" "${CXXFLAGS[@]}" "$src" "${COMMON[@]}" -o "$OUT/${t}_fuzz"
+  local t=$1
+  [ -f "$ROOT/tests/fuzz/${t}_fuzz.cpp" ] || die "no such target: $t (tests/fuzz/${t}_fuzz.cpp)"
+  log "building $t (the first build compiles the common and session code with sanitizers: a minute or two)"
+  cmake --build "$OUT/cmake" --target "${t}_fuzz" -- -j"$(nproc)" | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
+  [ -x "$OUT/${t}_fuzz" ] || die "build of $t failed"
 }
 
 run() {
-  local t=$1 max_len=4096
+  local t=$1 max_len=4096 dict=()
   [ "$t" = frame_decoder ] && max_len=140000  # room for overlong (> kMaxEncoded) garbage runs
+  [ -f "$ROOT/tests/fuzz/$t.dict" ] && dict=(-dict="$ROOT/tests/fuzz/$t.dict")
   mkdir -p "$OUT/corpus/$t"
   log "running $t for ${SECONDS_PER_TARGET}s"
   local rc=0
   # detect_leaks: LeakSanitizer is on by default under ASan; spelled out because it is a gate.
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$OUT/${t}_fuzz" -max_total_time="$SECONDS_PER_TARGET" -max_len="$max_len" \
-    -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t-" \
+    -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t-" "${dict[@]}" \
     "$OUT/corpus/$t" "$OUT/seeds/$t" 2>&1 | tee "$OUT/$t.log" || rc=$?
   # UBSan and ASan abort (non-zero) on their own; the grep guards against a report that did not.
   local reports='runtime error|ERROR: (Address|Leak|Undefined)Sanitizer|deadly signal'
@@ -88,6 +119,7 @@ run() {
 }
 
 failed=0
+configure
 for t in "${TARGETS[@]}"; do
   build "$t"
   make_seeds "$t"

@@ -36,12 +36,17 @@ struct DecodeStats {
   uint64_t seq_backwards = 0;    // frames whose seq did not advance (duplicate, reorder, restart)
   uint64_t unknown_types = 0;    // intact frames of a type this version does not define
   uint64_t truncated_bytes = 0;  // bytes of an unterminated last frame (set by finish())
+  uint64_t after_done = 0;       // frames that came after DONE (the guest's last frame)
   bool done = false;             // a DONE frame arrived
   std::map<std::string, uint64_t> value_bytes;  // value bytes per frame type
   std::vector<SeqGap> gaps;      // where frames went missing (first 1000 kept)
 
-  // True when the capture is complete and clean: DONE seen, nothing corrupt, lost or truncated.
-  bool clean() const { return done && corrupt == 0 && lost == 0 && truncated_bytes == 0; }
+  // True when the capture is complete and clean: DONE seen, nothing corrupt, lost, truncated,
+  // duplicated or out of order, no unknown frame type and nothing after DONE.
+  bool clean() const {
+    return done && corrupt == 0 && lost == 0 && truncated_bytes == 0 && seq_backwards == 0 &&
+           unknown_types == 0 && after_done == 0;
+  }
   // One-line human summary, e.g. "412 frames, 0 corrupt, 0 lost, DONE seen".
   std::string summary() const;
 };

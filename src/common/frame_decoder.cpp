@@ -76,6 +76,7 @@ std::string DecodeStats::summary() const {
   if (seq_backwards) s += ", " + std::to_string(seq_backwards) + " out of sequence";
   if (unknown_types) s += ", " + std::to_string(unknown_types) + " of unknown type";
   if (truncated_bytes) s += ", truncated (" + std::to_string(truncated_bytes) + " bytes cut)";
+  if (after_done) s += ", " + std::to_string(after_done) + " after DONE";
   s += done ? ", DONE seen" : ", no DONE";
   return s;
 }
@@ -199,6 +200,7 @@ void FrameDecoder::deliver(const Frame& f) {
   ++stats_.frames;
   if (!is_known(f.type)) ++stats_.unknown_types;
   stats_.value_bytes[std::string(f.type.view())] += f.value.size();
+  if (stats_.done) ++stats_.after_done;
   if (f.type == kDone) stats_.done = true;
   sink_(f);
 }

@@ -90,6 +90,10 @@ int report(const wire::DecodeStats& st, uint64_t invalid_json) {
   if (st.lost) why.push_back(std::to_string(st.lost) + " lost frames");
   if (st.truncated_bytes)
     why.push_back("last frame cut off (" + std::to_string(st.truncated_bytes) + " bytes)");
+  if (st.seq_backwards)
+    why.push_back(std::to_string(st.seq_backwards) + " frames duplicated or out of order");
+  if (st.unknown_types) why.push_back(std::to_string(st.unknown_types) + " frames of unknown type");
+  if (st.after_done) why.push_back(std::to_string(st.after_done) + " frames after DONE");
   std::string line = "capture not clean: ";
   for (size_t i = 0; i < why.size(); ++i) line += (i ? "; " : "") + why[i];
   say(line);

@@ -30,10 +30,12 @@ EXIT STATUS (run, shell --exec)
   128+N  a signal N killed the payload (e.g. 137 for SIGKILL)
   2      usage error: the command line is wrong, nothing ran (any subcommand)
   124    the payload timed out (--timeout)
-  125    the run failed around the payload: scheduler died or never attached, the kernel splatted
-         (BUG, WARNING, Oops, stall, ...), the VM crashed or hung, init hit a fatal error, the
-         COM2 stream was damaged or truncated, a file given with --json, --junit, --com2-log,
-         --console-log or --sched-log could not be written, or ktstr-vm itself hit an error
+  125    the run failed around the payload: the scheduler under test died, never attached,
+         error-exited or would not stop; the kernel splatted (BUG, WARNING, Oops, stall, ...);
+         the VM crashed, hung or rebooted; init hit a fatal error; the COM2 stream was damaged
+         or truncated; a file given with --json, --junit, --com2-log, --console-log or
+         --sched-log could not be written; or ktstr-vm itself hit an error (a bad --init or
+         TMPDIR, ...)
   126    the payload is not executable (a directory as program or --scheduler: at once, no VM)
   127    the payload was not found (a bare name neither in the guest nor on the host PATH: at once)
   129    ktstr-vm got SIGHUP;  130  interrupted (Ctrl-C);  143  ktstr-vm got SIGTERM
@@ -179,7 +181,8 @@ int main(int argc, char** argv) {
                    "counts, host and guest times)");
   runc->add_option("--junit", run.junit_report, "write a JUnit XML report (one testcase) for CI systems");
   runc->add_option("--deny", run.deny, "kernel log regex that fails the run (repeatable; adds to the built-in "
-                   "list: BUG, WARNING, Oops, lockups, RCU stalls, hung tasks, sched_ext error exits...)")
+                   "list: BUG, WARNING, Oops, lockups, RCU stalls, hung tasks, the scheduler under test's sched_ext "
+                   "error exits; exits of schedulers the payload loads are reported, unless a --deny matches)")
       ->allow_extra_args(false);
   runc->add_option("--allow", run.allow, "kernel log regex that is never a splat (repeatable; wins over --deny)")
       ->allow_extra_args(false);

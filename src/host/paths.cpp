@@ -1,8 +1,10 @@
 #include "paths.hpp"
 
+#include <elf.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
@@ -45,10 +47,40 @@ std::string resolve_scheduler(const std::string& spec) {
                            (known.empty() ? " none; run scripts/setup.sh" : known) + ")");
 }
 
+namespace {
+
+// Why the file at `path` cannot be the guest's PID 1, or "" if it can: the guest runs x86-64
+// and its initramfs holds no dynamic loader, so init must be a static x86-64 ELF executable.
+std::string init_problem(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return "no such file";
+  if (!fs::is_regular_file(path, ec)) return "not a regular file";
+  // Mode bits, not access(2): for root that says yes to any file with one x bit or none at all.
+  auto exec = fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec;
+  if ((fs::status(path, ec).permissions() & exec) == fs::perms::none) return "not executable";
+  std::ifstream f(path, std::ios::binary);
+  Elf64_Ehdr eh{};
+  if (!f.read(reinterpret_cast<char*>(&eh), sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+    return "not an ELF executable";
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) return "not an x86-64 ELF executable";
+  if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) return "not an ELF executable";
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    f.seekg(std::streamoff(eh.e_phoff + uint64_t(i) * eh.e_phentsize));
+    if (!f.read(reinterpret_cast<char*>(&ph), sizeof ph)) return "truncated ELF program headers";
+    if (ph.p_type == PT_INTERP)
+      return "dynamically linked (it needs an ELF interpreter the guest does not have); init must be static";
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string resolve_init(const std::string& flag) {
   std::string p = flag.empty() ? self_dir() + "/init" : flag;
-  if (!fs::is_regular_file(p))
-    throw std::runtime_error("init " + p + ": no such file (build it with scripts/build.sh or pass --init)");
+  std::string what = flag.empty() ? "init " + p + " (beside ktstr-vm; --init not given)" : "--init " + p;
+  if (std::string why = init_problem(p); !why.empty())
+    throw std::runtime_error(what + ": " + why + " (build it with scripts/build.sh: build/bin/init)");
   return p;
 }
 

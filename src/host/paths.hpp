@@ -15,7 +15,8 @@ std::string cache_dir();
 // script's cached builds). Throws std::runtime_error listing what is available if neither.
 std::string resolve_scheduler(const std::string& spec);
 
-// --init, else `init` beside this ktstr-vm binary. Throws if it does not exist.
+// --init, else `init` beside this ktstr-vm binary. Throws, naming the setting and the path, if it
+// cannot be the guest's PID 1: missing, not executable, not a static x86-64 ELF executable.
 std::string resolve_init(const std::string& flag);
 
 // Path of this executable's directory.

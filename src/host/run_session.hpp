@@ -1,5 +1,6 @@
 // What one run learnt from its frames: fed frame by frame while COM2 streams in, then asked for
-// the verdict. Everything here comes from the guest and is treated as untrusted input.
+// the verdict. Everything here comes from the guest and is treated as untrusted input: every field
+// is read through guest_json's checked accessors, and no frame content can make it throw.
 #pragma once
 
 #include <chrono>
@@ -37,6 +38,9 @@ class RunSession {
 
   // QEMU has just started: host wall times in the report count from here.
   void mark_qemu_start() { t0_ = std::chrono::steady_clock::now(); }
+  // QEMU exited on its own (not killed by ktstr-vm) with this waitpid status: a run without DONE
+  // names it.
+  void note_qemu_exit(int wait_status);
   void on_frame(const wire::Frame& f);
   // COM1 bytes: with --verbose shown on stderr as "con| " lines.
   void on_console(std::string_view bytes);
@@ -47,14 +51,24 @@ class RunSession {
   const std::string& last_phase() const { return last_phase_; }
   bool helo_seen() const { return helo_seen_; }
   bool done_seen() const { return !done_.is_null(); }
+  // Kernel records lost to ring overruns (gaps in their seq numbers).
+  uint64_t kernel_records_dropped() const { return kmsg_dropped_; }
+  // Notes for the one-line summary, each starting with " | " (e.g. dropped kernel records).
+  std::string summary_notes() const;
   // A report of everything seen (for --json).
   nlohmann::json report() const;
 
  private:
   void control(const wire::Frame& f, const std::string& type);
+  void sched_event(const nlohmann::json& v);
   void kernel_record(const nlohmann::json& rec);
+  void on_done();
+  bool fails_run(const Splat& s) const;
   Verdict frames_verdict(const wire::DecodeStats& stats, const std::string& console_tail, bool watchdog_fired,
                          const std::string& watchdog_reason) const;
+  Verdict done_verdict(const wire::DecodeStats& stats) const;
+  std::string no_done_reason(const wire::DecodeStats& stats, const std::string& console_tail,
+                             bool watchdog_fired, const std::string& watchdog_reason) const;
   void prefixed(const char* prefix, std::string_view bytes, std::string& partial);
 
   double host_ms() const;
@@ -74,8 +88,14 @@ class RunSession {
   uint64_t kmsg_records_ = 0, kmsg_dropped_ = 0, kmsg_next_seq_ = 0;  // kernel records; seq gaps
   bool kmsg_seen_ = false;
   SplatCollector splats_;
+  std::string sched_ops_;        // ops name of the scheduler under test (SCHD attached)
+  std::string sched_failure_;    // SCHD died / not_attached: its event name
+  std::string sched_unstoppable_;  // why the scheduler under test did not stop when asked
+  std::vector<std::string> oom_kills_;  // the kernel's "Out of memory: Killed process ..." lines
+  std::string guest_reboot_;     // the kernel's "reboot: ..." line, if the guest rebooted
+  std::string qemu_exit_;
   std::string ilog_partial_, slog_partial_, console_partial_;
-  std::string stdout_tail_, stderr_tail_;  // last 64 KiB of each, for reports
+  std::string stdout_tail_, stderr_tail_, slog_tail_;  // last bytes of each, for reports
 };
 
 }  // namespace ktstr::host

@@ -5,12 +5,16 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "guest_json.hpp"
+#include "utf8.hpp"
+
 namespace ktstr::host {
 namespace {
 
 struct BuiltinRule {
   const char* name;
   const char* pattern;
+  bool scheduler_exit = false;  // a sched_ext exit: fails the run only for the scheduler under test
 };
 
 // Deny list, most specific first: the first match names the splat. The formats are those of the
@@ -37,12 +41,13 @@ constexpr BuiltinRule kDeny[] = {
     {"BUG", "^BUG: "},  // NULL deref, page fault, sleeping in atomic, KCSAN, KFENCE, bad page ...
     // kernel/sched/ext: an error exit is printed at err level as disabled (REASON) and followed
     // by "sched_ext: OPS: MESSAGE"; clean exits (is_clean_sched_ext_reason) at info level are not splats.
-    {"sched_ext stall", "^sched_ext: BPF (sub-)?scheduler \".*\" disabled \\(runnable task stall\\)$"},
+    {"sched_ext stall", "^sched_ext: BPF (sub-)?scheduler \".*\" disabled \\(runnable task stall\\)$", true},
     {"sched_ext error",
      "^sched_ext: BPF (sub-)?scheduler \".*\" disabled \\((?!(unregistered from user space|unregistered "
      "from BPF|unregistered from the main kernel|disabled by sysrq-S|parent exiting|killed by parent "
-     "scheduler)\\)$)"},
-    {"sched_ext error", "^sched_ext: ops error detected without ops "},
+     "scheduler)\\)$)",
+     true},
+    {"sched_ext error", "^sched_ext: ops error detected without ops ", true},
 };
 
 // Allow list: known harmless kernel lines that a deny rule would otherwise catch. Allow rules win.
@@ -62,24 +67,6 @@ std::regex compile(const std::string& pattern) {
   } catch (const std::regex_error& e) {
     throw std::runtime_error("bad regex '" + pattern + "': " + e.what());
   }
-}
-
-bool valid_utf8(const std::string& s) {
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
-    if (n == 9 || i + n >= s.size() + (n ? 0 : 1)) return false;
-    uint32_t cp = n == 0 ? c : c & (0x3F >> n);
-    for (size_t k = 1; k <= n; ++k) {
-      auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = cp << 6 | (d & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
 }
 
 // The guest writes byte B >= 0x80 as \u00BB, which nlohmann hands over as the UTF-8 of U+00BB.
@@ -115,16 +102,16 @@ std::optional<uint64_t> big_uint(const nlohmann::json& v, const char* key) {
 }  // namespace
 
 SplatClassifier::SplatClassifier() {
-  for (const BuiltinRule& r : kDeny) deny_.push_back({r.name, compile(r.pattern)});
-  for (const BuiltinRule& r : kAllow) allow_.push_back({r.name, compile(r.pattern)});
+  for (const BuiltinRule& r : kDeny) deny_.push_back({r.name, compile(r.pattern), r.scheduler_exit});
+  for (const BuiltinRule& r : kAllow) allow_.push_back({r.name, compile(r.pattern), false});
 }
 
 void SplatClassifier::add_deny(const std::string& pattern, std::string name) {
-  deny_.push_back({name.empty() ? pattern : std::move(name), compile(pattern)});
+  deny_.push_back({name.empty() ? pattern : std::move(name), compile(pattern), false});
 }
 
 void SplatClassifier::add_allow(const std::string& pattern, std::string name) {
-  allow_.push_back({name.empty() ? pattern : std::move(name), compile(pattern)});
+  allow_.push_back({name.empty() ? pattern : std::move(name), compile(pattern), false});
 }
 
 void SplatClassifier::load_file(const std::string& path) {
@@ -153,20 +140,25 @@ void SplatClassifier::load_file(const std::string& path) {
 
 const SplatRule* SplatClassifier::match(const KmsgRecord& r) const {
   if (r.facility != 0) return nullptr;
-  // Deny first: almost no record matches one, so the allow list is rarely consulted.
+  // Deny first: almost no record matches one, so the allow list is rarely consulted. A rule that
+  // is not a built-in sched_ext exit rule wins over one (a user's --deny of a sched_ext exit
+  // makes it a failure whoever loaded the scheduler).
+  const SplatRule* found = nullptr;
   for (const SplatRule& d : deny_) {
     if (!std::regex_search(r.msg, d.re)) continue;
-    for (const SplatRule& a : allow_)
-      if (std::regex_search(r.msg, a.re)) return nullptr;
-    return &d;
+    if (!found)
+      for (const SplatRule& a : allow_)
+        if (std::regex_search(r.msg, a.re)) return nullptr;
+    if (!d.scheduler_exit) return &d;
+    if (!found) found = &d;
   }
-  return nullptr;
+  return found;
 }
 
 std::optional<Splat> SplatClassifier::classify(const KmsgRecord& r) const {
   const SplatRule* rule = match(r);
   if (!rule) return std::nullopt;
-  return Splat{rule->name, r.msg, r.seq, r.ts_us, {r.msg}};
+  return Splat{rule->name, r.msg, r.seq, r.ts_us, {r.msg}, rule->scheduler_exit, {}};
 }
 
 void SplatCollector::track_exit(const KmsgRecord& r) {
@@ -197,7 +189,8 @@ void SplatCollector::feed(const KmsgRecord& r) {
     }
   }
   if (!rule) return;
-  splats_.push_back(Splat{rule->name, r.msg, r.seq, r.ts_us, {r.msg}});
+  std::string ops = !exits_.empty() && exits_.back().seq == r.seq ? exits_.back().ops : "";
+  splats_.push_back(Splat{rule->name, r.msg, r.seq, r.ts_us, {r.msg}, rule->scheduler_exit, ops});
   open_ = true;
 }
 
@@ -226,7 +219,8 @@ std::optional<KmsgRecord> kmsg_record_from_json(const nlohmann::json& v) {
 }
 
 nlohmann::json splat_json(const Splat& s) {
-  return {{"rule", s.rule}, {"first_line", s.first_line}, {"seq", s.seq}, {"ts_us", s.ts_us}, {"lines", s.lines}};
+  return {{"rule", s.rule}, {"first_line", s.first_line}, {"seq", s.seq},      {"ts_us", s.ts_us},
+          {"lines", s.lines}, {"scheduler_exit", s.scheduler_exit}, {"ops", s.ops}};
 }
 
 nlohmann::json sched_exit_json(const SchedExitInfo& e) {

@@ -23,6 +23,7 @@ namespace ktstr::host {
 struct SplatRule {
   std::string name;  // shown in reports: "WARNING", "RCU stall", or a user rule's pattern
   std::regex re;
+  bool scheduler_exit = false;  // built-in sched_ext exit rule: judged per scheduler (RunSession)
 };
 
 struct Splat {
@@ -31,6 +32,8 @@ struct Splat {
   uint64_t seq = 0;        // the matching record's seq and timestamp
   uint64_t ts_us = 0;
   std::vector<std::string> lines;  // first_line, then the messages of the records that followed
+  bool scheduler_exit = false;     // named by a built-in sched_ext exit rule
+  std::string ops;                 // then: the exiting scheduler's ops name, if the record says
 };
 
 class SplatClassifier {

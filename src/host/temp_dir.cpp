@@ -1,5 +1,7 @@
 #include "temp_dir.hpp"
 
+#include "temp_root.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -33,10 +35,11 @@ size_t remove_stale_temp_dirs(const std::string& base) {
 }
 
 TempDir::TempDir() {
-  std::string base = fs::temp_directory_path().string();
+  std::string base = temp_root();  // checked: names TMPDIR and its value if it is unusable
   remove_stale_temp_dirs(base);
   std::string tmpl = base + "/" + kPrefix + "XXXXXX";
-  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp in " + base + ": " + strerror(errno));
+  if (!mkdtemp(tmpl.data()))
+    throw std::runtime_error("cannot create a temp dir in " + base + " (TMPDIR): " + strerror(errno));
   path_ = tmpl;
   // Locked under a temporary name, then renamed: a `.lock` that exists is already held.
   std::string staging = path_ + "/.lock.new";

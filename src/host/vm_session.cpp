@@ -147,6 +147,7 @@ bool VmSession::finished() const {
 
 void VmSession::on_qemu_exit() {
   qemu_.reap();
+  session_.note_qemu_exit(qemu_.wait_status());  // a run without DONE names how QEMU ended
   qemu_exit_ = Clock::now();
 }
 
@@ -300,7 +301,7 @@ int VmSession::finish() {
   std::string summary = (v.reason.empty() ? "exit " + std::to_string(v.exit_code)
                          : v.exit_code ? "FAILED (" + std::to_string(v.exit_code) + "): " + v.reason
                                        : v.reason) +
-                        " | " + decoder_.stats().summary() + " | " + seconds_text(wall);
+                        " | " + decoder_.stats().summary() + session_.summary_notes() + " | " + seconds_text(wall);
   write_reports(v, summary, wall);
   // The shell reports only what went wrong: its output is the guest's console.
   if (mode_ == VmMode::run || !v.reason.empty()) epilogue += "ktstr-vm: " + summary + "\n";

@@ -5,7 +5,7 @@
 //     again gives the same record (what the parser accepts, it reproduces);
 //   - kmsg_record_json() is valid JSON whose fields equal the record's (each byte as U+00XX);
 //   - kmsg_unescape() never grows its input.
-// Build: scripts/fuzz.sh with src/common/kmsg_record.cpp among its sources.
+// Build: scripts/fuzz.sh (CMake, KTSTR_PART=fuzz).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

@@ -212,3 +212,39 @@ TEST_F(DecodeCmd, EmptyCaptureExitsOne) {
   EXPECT_EQ(run(text()), 1);
   EXPECT_NE(err_.find("0 frames"), std::string::npos) << err_;
 }
+
+// Issue 12 item 11: "exit 0 only for a complete, clean capture" holds for duplicated and
+// out-of-order frames, unknown frame types and frames after DONE too; each is named.
+TEST_F(DecodeCmd, DuplicateFrameExitsOne) {
+  add(w::kHelo, 0, R"({"proto":1})");
+  add(w::kSout, 1, "a");
+  add(w::kSout, 1, "a");
+  add(w::kDone, 2, R"({"exit_code":0})");
+  EXPECT_EQ(run(text()), 1) << err_;
+  EXPECT_NE(err_.find("1 frames duplicated or out of order"), std::string::npos) << err_;
+}
+
+TEST_F(DecodeCmd, OutOfOrderFrameExitsOne) {
+  add(w::kHelo, 0, R"({"proto":1})");
+  add(w::kSout, 2, "b");
+  add(w::kSout, 1, "a");
+  add(w::kDone, 3, R"({"exit_code":0})");
+  EXPECT_EQ(run(text()), 1) << err_;
+  EXPECT_NE(err_.find("out of order"), std::string::npos) << err_;
+}
+
+TEST_F(DecodeCmd, UnknownTypeExitsOne) {
+  add(w::kHelo, R"({"proto":1})");
+  add(w::make_tag("ZZZZ"), "?");
+  add(w::kDone, R"({"exit_code":0})");
+  EXPECT_EQ(run(text()), 1) << err_;
+  EXPECT_NE(err_.find("1 frames of unknown type"), std::string::npos) << err_;
+}
+
+TEST_F(DecodeCmd, FrameAfterDoneExitsOne) {
+  add(w::kHelo, R"({"proto":1})");
+  add(w::kDone, R"({"exit_code":0})");
+  add(w::kSout, "late");
+  EXPECT_EQ(run(text()), 1) << err_;
+  EXPECT_NE(err_.find("1 frames after DONE"), std::string::npos) << err_;
+}

@@ -1,31 +1,14 @@
 // The exit statuses: one definition (include/ktstr/exit_codes.hpp), and ktstr-vm's command-line
 // errors end with the usage status, not CLI11's own codes, which look like a payload's.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include "ktstr/exit_codes.hpp"
+#include "run_ktstr_vm.hpp"
 
 namespace ec = ktstr::exit_code;
 
-namespace {
-
-// Runs the built ktstr-vm with `args` (no VM boots: each call fails in the parser or is --help)
-// and returns its exit status and its combined output.
-std::pair<int, std::string> ktstr_vm(const std::string& args) {
-  std::string cmd = std::string(KTSTR_VM_BIN) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  for (size_t n; p && (n = fread(buf.data(), 1, buf.size(), p)) > 0;) out.append(buf.data(), n);
-  int st = p ? pclose(p) : -1;
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
-}  // namespace
+using ktstr::unittest::run_ktstr_vm;
 
 TEST(ExitCodes, ShellConventions) {
   EXPECT_EQ(ec::for_signal(9), 137);
@@ -42,16 +25,16 @@ TEST(ExitCodes, ShellConventions) {
 TEST(ExitCodes, UsageErrorsExitWithTheUsageStatus) {
   for (const char* args : {"", "run --smp 0 -- true", "run --bogus -- true", "run", "nosuchcmd",
                            "decode --stream XXXX -", "run --accel nope -- true"}) {
-    auto [code, out] = ktstr_vm(args);
+    auto [code, out] = run_ktstr_vm(args);
     EXPECT_EQ(code, ec::kUsage) << "ktstr-vm " << args << ":\n" << out;
   }
 }
 
 TEST(ExitCodes, HelpAndVersionExitZeroAndHelpListsEveryStatus) {
-  auto [code, out] = ktstr_vm("--help");
+  auto [code, out] = run_ktstr_vm("--help");
   EXPECT_EQ(code, 0);
   for (const char* s : {"\n  2 ", "\n  124 ", "\n  125 ", "\n  126 ", "\n  127 ", "129 ", "130 ", "143 "})
     EXPECT_NE(out.find(s), std::string::npos) << "--help does not list " << s;
-  EXPECT_EQ(ktstr_vm("--version").first, 0);
-  EXPECT_EQ(ktstr_vm("run --help").first, 0);
+  EXPECT_EQ(run_ktstr_vm("--version").first, 0);
+  EXPECT_EQ(run_ktstr_vm("run --help").first, 0);
 }

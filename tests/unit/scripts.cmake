@@ -9,3 +9,8 @@ set_tests_properties(decode_independent PROPERTIES
                      LABELS unit
                      TIMEOUT 120
                      ENVIRONMENT "PYTHON3=${KTSTR_PYTHON3}")
+
+# scripts/build.sh names its steps on stderr (it runs the up-to-date build once more).
+add_test(NAME build_progress
+         COMMAND "${CMAKE_CURRENT_SOURCE_DIR}/build_progress_test.sh" "${CMAKE_SOURCE_DIR}" "${CMAKE_BINARY_DIR}")
+set_tests_properties(build_progress PROPERTIES LABELS unit TIMEOUT 300 RUN_SERIAL TRUE)

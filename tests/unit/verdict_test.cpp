@@ -1,0 +1,377 @@
+// The host's verdict (RunSession, src/host/run_session.cpp) from frames alone, no VM: DONE or
+// none, byte counts, COM2 damage, splats and sched_ext exits, crash, panic, watchdog, what ended a
+// run without DONE, and guest JSON of any shape (untrusted input: never UB, never a throw).
+#include "run_session.hpp"
+
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ktstr/exit_codes.hpp"
+#include "ktstr/kmsg_record.hpp"
+#include "ktstr/wire.hpp"
+
+namespace ktstr::host {
+namespace {
+
+namespace ec = exit_code;
+using nlohmann::json;
+
+// A session whose stdout goes nowhere and whose stderr is kept for assertions.
+class Session {
+ public:
+  explicit Session(RunSession::Sinks sinks = {}) {
+    err_ = memfd_create("verdict_err", 0);
+    null_ = ::open("/dev/null", O_WRONLY);
+    sinks.out_fd = null_;
+    sinks.err_fd = err_;
+    s_ = std::make_unique<RunSession>(sinks);
+  }
+  ~Session() {
+    ::close(err_);
+    ::close(null_);
+  }
+  RunSession& operator*() { return *s_; }
+  RunSession* operator->() { return s_.get(); }
+
+  Session& raw(wire::Tag type, const std::string& value) {
+    wire::Frame f{type, seq_++, seq_ * 1000000ull,
+                  {reinterpret_cast<const uint8_t*>(value.data()), value.size()}};
+    s_->on_frame(f);
+    stats_.frames++;
+    if (type == wire::kDone) stats_.done = true;
+    return *this;
+  }
+  Session& frame(wire::Tag type, const json& v) { return raw(type, v.dump()); }
+  Session& helo() { return frame(wire::kHelo, {{"version", 1}}); }
+  Session& done(int code, uint64_t sout = 0) {
+    return frame(wire::kDone, {{"exit_code", code}, {"bytes", {{"SOUT", sout}, {"SERR", 0}, {"SLOG", 0}}}});
+  }
+  // A kernel-facility record, as init forwards it.
+  Session& kmsg(const std::string& msg, int prio = 4, int facility = 0) {
+    KmsgRecord r;
+    r.prio = prio;
+    r.facility = facility;
+    r.seq = kseq_++;
+    r.ts_us = r.seq * 1000;
+    r.flags = "-";
+    r.msg = msg;
+    return raw(wire::kKmsg, kmsg_record_json(r));
+  }
+  void skip_kernel_records(uint64_t n) { kseq_ += n; }
+
+  Verdict verdict(const std::string& console = "", bool watchdog = false, const std::string& why = "") {
+    return s_->verdict(stats_, console, watchdog, why);
+  }
+  wire::DecodeStats& stats() { return stats_; }
+  std::string err() const {
+    std::string out(size_t(lseek(err_, 0, SEEK_END)), '\0');
+    pread(err_, out.data(), out.size(), 0);
+    return out;
+  }
+
+ private:
+  std::unique_ptr<RunSession> s_;
+  wire::DecodeStats stats_;
+  uint32_t seq_ = 0;
+  uint64_t kseq_ = 0;
+  int err_ = -1, null_ = -1;
+};
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// --- DONE vs none --------------------------------------------------------------------------
+
+TEST(VerdictDone, PayloadStatusPassesThrough) {
+  Session s;
+  s.helo().raw(wire::kSout, "hi\n").done(3, 3);
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, 3);
+  EXPECT_EQ(v.reason, "");
+}
+
+TEST(VerdictDone, GuestReasonIsKept) {
+  Session s;
+  s.helo().frame(wire::kDone, {{"exit_code", 125}, {"reason", "scheduler died during the test"}});
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, 125);
+  EXPECT_EQ(v.reason, "scheduler died during the test");
+}
+
+TEST(VerdictNoDone, NoHeloSaysTheGuestNeverReachedInit) {
+  Session s;
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_TRUE(has(v.reason, "no HELO")) << v.reason;
+}
+
+TEST(VerdictNoDone, TruncatedStreamNamesTheLastPhase) {
+  Session s;
+  s.helo().frame(wire::kPhas, {{"phase", "payload_started"}});
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_TRUE(has(v.reason, "stream truncated")) << v.reason;
+  EXPECT_TRUE(has(v.reason, "payload_started")) << v.reason;
+}
+
+// --- what the guest sent vs what arrived ---------------------------------------------------------
+
+TEST(VerdictBytes, MismatchFailsTheRun) {
+  Session s;
+  s.helo().raw(wire::kSout, "abc").done(0, 4);
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_EQ(v.reason, "SOUT bytes: guest sent 4, host received 3");
+}
+
+TEST(VerdictBytes, CorruptOrLostFramesFailTheRun) {
+  Session s;
+  s.helo().done(0);
+  s.stats().lost = 2;
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_TRUE(has(v.reason, "COM2 stream damaged")) << v.reason;
+}
+
+// --- kernel health ---------------------------------------------------------------------------
+
+TEST(VerdictSplat, KernelWarningFailsAPassingRun) {
+  Session s;
+  s.helo().kmsg("WARNING: CPU: 0 PID: 1 at kernel/foo.c:1 bar+0x1/0x2").done(0);
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_TRUE(has(v.reason, "kernel splat: WARNING: CPU: 0")) << v.reason;
+}
+
+TEST(VerdictSplat, WarnOnlyKeepsThePayloadStatus) {
+  RunSession::Sinks sinks;
+  sinks.splats_warn_only = true;
+  Session s(sinks);
+  s.helo().kmsg("BUG: unable to handle page fault").done(0);
+  EXPECT_EQ(s.verdict().exit_code, 0);
+}
+
+TEST(VerdictSplat, UserSpaceKmsgLinesNeverCount) {
+  Session s;
+  s.helo().kmsg("BUG: fake", 3, 1).done(0);
+  EXPECT_EQ(s.verdict().exit_code, 0);
+}
+
+// Issue 12 item 1: the kernel's sched_ext selftests make their own schedulers exit with errors.
+TEST(VerdictSchedExt, ExitOfAPayloadsOwnSchedulerIsReportedNotAFailure) {
+  Session s;
+  s.helo()
+      .kmsg("sched_ext: BPF scheduler \"ddsp_bogus_dsq_fail\" enabled", 6)
+      .kmsg("sched_ext: BPF scheduler \"ddsp_bogus_dsq_fail\" disabled (runtime error)", 3)
+      .kmsg("sched_ext: ddsp_bogus_dsq_fail: invalid DSQ ID 0x0", 3)
+      .done(0);
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, 0) << v.reason;
+  json r = s->report();
+  ASSERT_EQ(r["sched_ext_exits"].size(), 1u) << r.dump();
+  EXPECT_EQ(r["sched_ext_exits"][0]["ops"], "ddsp_bogus_dsq_fail");
+  EXPECT_EQ(r["sched_ext_exits"][0]["message"], "invalid DSQ ID 0x0");
+  ASSERT_EQ(r["splats"].size(), 1u);
+  EXPECT_EQ(r["splats"][0]["fails_run"], false);
+  EXPECT_TRUE(has(s.err(), "not the scheduler under test")) << s.err();
+  EXPECT_TRUE(has(s->summary_notes(), "sched_ext exit")) << s->summary_notes();
+}
+
+TEST(VerdictSchedExt, ExitOfTheSchedulerUnderTestFails) {
+  Session s;
+  s.helo()
+      .frame(wire::kSchd, {{"event", "attached"}, {"ops", "ktstr_test"}})
+      .kmsg("sched_ext: BPF scheduler \"ktstr_test\" disabled (runnable task stall)", 3)
+      .frame(wire::kDone, {{"exit_code", 125}, {"reason", "scheduler died during the test"}});
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_TRUE(has(v.reason, "runnable task stall")) << v.reason;
+}
+
+TEST(VerdictSchedExt, UserDenyStillFailsAnyExit) {
+  SplatClassifier rules;
+  rules.add_deny("^sched_ext: BPF scheduler .* disabled");
+  RunSession::Sinks sinks;
+  sinks.splat_rules = &rules;
+  Session s(sinks);
+  s.helo().kmsg("sched_ext: BPF scheduler \"other\" disabled (runtime error)", 3).done(0);
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_TRUE(has(v.reason, "kernel splat: sched_ext")) << v.reason;
+}
+
+// Item 18: a kernel-log overrun is counted, said once, and carried by the summary and the report;
+// it does not change the status.
+TEST(VerdictKernelLog, DroppedRecordsAreCountedAndSaidOnce) {
+  Session s;
+  s.helo().kmsg("a");
+  s.skip_kernel_records(40);
+  s.kmsg("b");
+  s.skip_kernel_records(2);
+  s.kmsg("c").done(0);
+  EXPECT_EQ(s.verdict().exit_code, 0);
+  EXPECT_EQ(s->kernel_records_dropped(), 42u);
+  EXPECT_EQ(s->report()["kernel_log"]["dropped"], 42);
+  EXPECT_TRUE(has(s->summary_notes(), "kernel log: 42 records dropped")) << s->summary_notes();
+  std::string err = s.err();
+  EXPECT_TRUE(has(err, "42 kernel log records dropped")) << err;
+  EXPECT_EQ(err.find("dropped"), err.rfind("dropped")) << "one line, not one per gap:\n" << err;
+}
+
+// --- crash, panic, watchdog --------------------------------------------------------------------
+
+TEST(VerdictCrash, InitCrashWins) {
+  Session s;
+  s.helo().frame(wire::kCrsh, {{"signal", 11}, {"phase", "payload_started"}});
+  Verdict v = s.verdict("Kernel panic - not syncing: Attempted to kill init!\r\n");
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_TRUE(v.reason.starts_with("init crashed:")) << v.reason;
+}
+
+// Item 12: the console's CR LF does not leak into the reason.
+TEST(VerdictPanic, ReasonIsThePanicLineWithoutCarriageReturn) {
+  Session s;
+  s.helo();
+  Verdict v = s.verdict("[    3.1] sysrq: Trigger a crash\r\n[    3.2] Kernel panic - not syncing: sysrq triggered crash\r\n[  3.3] CPU: 0\r\n");
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_EQ(v.reason, "kernel panic: Kernel panic - not syncing: sysrq triggered crash");
+  v = s.verdict("Kernel panic - not syncing: at the very end\r");
+  EXPECT_EQ(v.reason, "kernel panic: Kernel panic - not syncing: at the very end");
+}
+
+TEST(VerdictWatchdog, ReasonIsTheWatchdogs) {
+  Session s;
+  s.helo();
+  Verdict v = s.verdict("", true, "watchdog: no frame for 30 s; hung in payload_started");
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_EQ(v.reason, "watchdog: no frame for 30 s; hung in payload_started");
+}
+
+// --- item 17: what ended a run without DONE ------------------------------------------------------
+
+TEST(VerdictNoDone, QemuExitingOnItsOwnIsNamed) {
+  Session s;
+  s.helo().frame(wire::kPhas, {{"phase", "payload_started"}});
+  s->note_qemu_exit(SIGKILL);  // a wait status: killed by signal 9
+  Verdict v = s.verdict();
+  EXPECT_TRUE(has(v.reason, "QEMU exited on its own (killed by signal 9")) << v.reason;
+  Session t;
+  t.helo();
+  t->note_qemu_exit(1 << 8);  // exit status 1
+  EXPECT_TRUE(has(t.verdict().reason, "QEMU exited on its own (exit status 1)")) << t.verdict().reason;
+}
+
+TEST(VerdictNoDone, GuestRebootIsNamed) {
+  Session s;
+  s.helo().frame(wire::kPhas, {{"phase", "payload_started"}});
+  s->note_qemu_exit(0);
+  Verdict v = s.verdict("[    4.2] reboot: Restarting system\r\n");
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_TRUE(has(v.reason, "the guest rebooted in phase payload_started")) << v.reason;
+  EXPECT_TRUE(has(v.reason, "reboot -f")) << v.reason;
+}
+
+TEST(VerdictOom, OomKillOfThePayloadIsNamed) {
+  Session s;
+  s.helo()
+      .kmsg("Out of memory: Killed process 123 (hog) total-vm:1000kB, anon-rss:900kB", 3)
+      .frame(wire::kDone, {{"exit_code", 137}});
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, 137);
+  EXPECT_TRUE(has(v.reason, "OOM killer")) << v.reason;
+  EXPECT_TRUE(has(v.reason, "Killed process 123 (hog)")) << v.reason;
+  EXPECT_EQ(s->report()["oom_kills"].size(), 1u);
+}
+
+// --- item 16: the scheduler's last words without -v ---------------------------------------------
+
+TEST(VerdictScheduler, DeathShowsTheEndOfItsOutput) {
+  Session s;
+  s.helo();
+  for (int i = 0; i < 30; ++i) s.raw(wire::kSlog, "line " + std::to_string(i) + "\n");
+  s.frame(wire::kSchd, {{"event", "died"}, {"status", {{"code", 3}}}})
+      .frame(wire::kDone, {{"exit_code", 125}, {"reason", "scheduler died during the test"}});
+  std::string err = s.err();
+  EXPECT_TRUE(has(err, "sched| line 29\n")) << err;
+  EXPECT_TRUE(has(err, "sched| line 10\n")) << err;
+  EXPECT_FALSE(has(err, "sched| line 9\n")) << "only the last 20 lines:\n" << err;
+}
+
+TEST(VerdictScheduler, HealthyRunShowsNoSchedulerOutput) {
+  Session s;
+  s.helo().raw(wire::kSlog, "all good\n").done(0);
+  EXPECT_FALSE(has(s.err(), "all good")) << s.err();
+}
+
+// --- item 19: a scheduler that won't stop ------------------------------------------------------
+
+TEST(VerdictScheduler, OneThatIgnoresSigintFailsTheRun) {
+  Session s;
+  s.helo()
+      .frame(wire::kSchd, {{"event", "attached"}, {"ops", "simple"}})
+      .frame(wire::kSchd, {{"event", "stopped"}, {"status", {{"signal", 9}, {"core", false}}},
+                           {"kernel_state", "enabled"}})
+      .done(0);
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_TRUE(has(v.reason, "did not stop on SIGINT")) << v.reason;
+  EXPECT_TRUE(has(v.reason, "still enabled")) << v.reason;
+}
+
+TEST(VerdictScheduler, CleanStopPasses) {
+  Session s;
+  s.helo()
+      .frame(wire::kSchd, {{"event", "stopped"}, {"status", {{"code", 0}}}, {"kernel_state", "disabled"}})
+      .done(0);
+  EXPECT_EQ(s.verdict().exit_code, 0);
+}
+
+// --- item 4: guest JSON of any shape ------------------------------------------------------------
+
+TEST(VerdictGuestJson, EmptyDoneIsAnInfrastructureFailure) {
+  Session s;
+  s.helo().raw(wire::kDone, "{}");
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_EQ(v.reason, "DONE frame carries no valid exit_code");
+}
+
+TEST(VerdictGuestJson, WrongTypesNeverThrow) {
+  const char* const frames[][2] = {
+      {"DONE", R"({"exit_code":"0"})"},
+      {"DONE", R"({"exit_code":-1})"},
+      {"DONE", R"({"exit_code":256})"},
+      {"DONE", R"({"exit_code":0,"reason":7,"bytes":{"SOUT":"x"}})"},
+      {"DONE", R"({"exit_code":0,"bytes":[1,2]})"},
+      {"SCHD", R"({"event":5,"ops":[],"status":"x"})"},
+      {"SCHD", R"({"event":"stopped","status":{"signal":"9"},"kernel_state":1})"},
+      {"SCHD", R"({"event":"attached","ops":{"a":1}})"},
+      {"PHAS", R"({"phase":null})"},
+      {"KMSG", R"({"seq":"x","prio":"4","msg":1})"},
+      {"KMSG", R"({"seq":1,"prio":4,"facility":0,"ts_us":1,"msg":"x","cont":"y"})"},
+      {"KMSG", R"({"seq":18446744073709551615,"prio":7,"facility":0,"ts_us":1,"msg":"BUG: x"})"},
+      {"HELO", "[]"},
+      {"CRSH", "null"},
+  };
+  for (const auto& [type, value] : frames) {
+    Session s;
+    wire::Tag tag{{type[0], type[1], type[2], type[3]}};
+    EXPECT_NO_THROW({
+      s.helo().raw(tag, value);
+      Verdict v = s.verdict("", false, "");
+      (void)s->report().dump();
+      (void)s->summary_notes();
+      if (std::string(type) == "DONE") {
+        EXPECT_EQ(v.exit_code, ec::kInfrastructure) << value;
+      }
+    }) << type << " " << value;
+  }
+}
+
+}  // namespace
+}  // namespace ktstr::host
