@@ -110,7 +110,7 @@ run() {
     -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t-" "${dict[@]}" \
     "$OUT/corpus/$t" "$OUT/seeds/$t" 2>&1 | tee "$OUT/$t.log" || rc=$?
   # UBSan and ASan abort (non-zero) on their own; the grep guards against a report that did not.
-  local reports='runtime error|ERROR: (Address|Leak|Undefined)Sanitizer|deadly signal'
+  local reports='[0-9]+:[0-9]+: runtime error|ERROR: (Address|Leak|Undefined)Sanitizer|deadly signal'
   if [ "$rc" -ne 0 ] || grep -qE "$reports" "$OUT/$t.log"; then
     log "$t FAILED (exit $rc); reproducer in $OUT/artifacts/, log in $OUT/$t.log"
     return 1

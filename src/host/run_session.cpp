@@ -55,6 +55,11 @@ std::string describe_wait_status(int st) {
 
 }  // namespace
 
+const SplatClassifier& RunSession::builtin_rules() {
+  static const SplatClassifier rules;
+  return rules;
+}
+
 void RunSession::prefixed(const char* prefix, std::string_view bytes, std::string& partial) {
   partial.append(bytes);
   size_t start = 0;

@@ -34,7 +34,7 @@ class RunSession {
   explicit RunSession(Sinks sinks)
       : sinks_(sinks),
         t0_(std::chrono::steady_clock::now()),
-        splats_(sinks.splat_rules ? *sinks.splat_rules : builtin_rules_) {}
+        splats_(sinks.splat_rules ? *sinks.splat_rules : builtin_rules()) {}
 
   // QEMU has just started: host wall times in the report count from here.
   void mark_qemu_start() { t0_ = std::chrono::steady_clock::now(); }
@@ -73,7 +73,9 @@ class RunSession {
 
   double host_ms() const;
 
-  SplatClassifier builtin_rules_;  // used when Sinks names no rules; declared before splats_
+  // The built-in rules, compiled once per process (regexes are costly), used when Sinks names none.
+  static const SplatClassifier& builtin_rules();
+
   Sinks sinks_;
   std::chrono::steady_clock::time_point t0_;  // QEMU start: host wall times are relative to it
   nlohmann::json host_ms_ = nlohmann::json::object();  // first arrival of HELO, each phase, DONE
