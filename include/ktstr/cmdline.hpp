@@ -7,16 +7,11 @@
 #include <string_view>
 #include <vector>
 
+#include "ktstr/topology.hpp"
+
 namespace ktstr {
 
 enum class Mode { test, shell };
-
-// vCPU topology as KTSTR_TOPO=N,L,C,T: NUMA nodes, LLCs per node, cores per LLC, threads per core.
-struct Topology {
-  uint32_t nodes = 0, llcs = 0, cores = 0, threads = 0;
-  bool set() const { return nodes != 0; }
-  uint32_t cpus() const { return nodes * llcs * cores * threads; }
-};
 
 struct Config {
   Mode mode = Mode::test;
@@ -27,7 +22,7 @@ struct Config {
   uint16_t cols = 0, rows = 0;        // KTSTR_COLS / KTSTR_ROWS, 0 = unknown
   std::string term = "linux";         // KTSTR_TERM
   std::string colorterm;              // KTSTR_COLORTERM
-  Topology topo;                      // KTSTR_TOPO
+  Topology topo;                      // KTSTR_TOPO=N,L,C,T (L: total LLCs), unset = not checked
   std::string debug_fault;            // KTSTR_DEBUG_FAULT=segv|abort: test hook for crash handling
   uint32_t attempt = 0;               // KTSTR_ATTEMPT: a suite's attempt number (1-based), 0 = unset
 };

@@ -39,19 +39,6 @@ bool parse_uint(std::string_view s, T& out, uint64_t max = std::numeric_limits<T
   return true;
 }
 
-bool parse_topology(std::string_view s, Topology& out) {
-  Topology t;
-  uint32_t* fields[] = {&t.nodes, &t.llcs, &t.cores, &t.threads};
-  for (size_t i = 0; i < 4; ++i) {
-    size_t comma = i < 3 ? s.find(',') : s.size();
-    if (comma == std::string_view::npos) return false;
-    if (!parse_uint(s.substr(0, comma), *fields[i], 4096) || *fields[i] == 0) return false;
-    s.remove_prefix(i < 3 ? comma + 1 : comma);
-  }
-  out = t;
-  return true;
-}
-
 bool valid_level(std::string_view s) {
   for (std::string_view l : {"trace", "debug", "info", "warn", "error", "critical", "off"})
     if (s == l) return true;
@@ -109,7 +96,9 @@ CmdlineResult parse_cmdline(std::string_view text) {
       if (valid_term(val)) c.colorterm = val;
       else bad(key, val, "not a COLORTERM value");
     } else if (key == "KTSTR_TOPO") {
-      if (!parse_topology(val, c.topo)) bad(key, val, "expected N,L,C,T (positive numbers)");
+      std::string why;
+      if (auto t = parse_topology(val, why)) c.topo = *t;
+      else bad(key, val, why);
     } else if (key == "KTSTR_ATTEMPT") {
       if (!parse_uint(val, c.attempt, 1000) || c.attempt == 0) {
         c.attempt = 0;

@@ -7,6 +7,7 @@
 
 #include "decode_cmd.hpp"
 #include "ktstr/exit_codes.hpp"
+#include "ktstr/topology.hpp"
 #include "pack.hpp"
 #include "paths.hpp"
 #include "run.hpp"
@@ -113,12 +114,36 @@ void add_vm_content(CLI::App* c, RunOptions& o) {
   c->add_option("--sched-disable", o.pack.sched_disable, "file of `echo V > /path` lines run after it stops");
 }
 
+// ktstr's preset names that QEMU's pc machine can hold, for --help.
+std::string holdable_presets() {
+  std::string s;
+  for (const auto& p : ktstr::topology_presets())
+    if (ktstr::topology_machine_error(p.topo, p.topo.nodes * 1024).empty())
+      s += (s.empty() ? "" : ", ") + std::string(p.name) + " (" + ktstr::topo_compact(p.topo) + ")";
+  return s;
+}
+
 void add_vm_options(CLI::App* c, RunOptions& o) {
   c->add_option("--kernel", o.vm.kernel, "kernel to boot: a vmlinux (booted through its PVH entry), a bzImage, a "
                 "kernel build directory (its vmlinux, else arch/x86/boot/bzImage, and .config), or an installed "
                 "/boot/vmlinuz-X (with /boot/config-X) (default: $KTSTR_KERNEL, else the cached Debian kernel's "
                 "vmlinux)");
-  c->add_option("--smp", o.vm.smp, "vCPUs")->capture_default_str()->check(CLI::Range(1, 64));
+  auto* smp = c->add_option("--smp", o.vm.smp, "vCPUs: shorthand for --topology 1,1,N,1")
+                  ->capture_default_str()->check(CLI::Range(1, 64));
+  c->add_option_function<std::string>("--topology", [&o](const std::string& text) {
+        std::string err;
+        auto t = ktstr::parse_topology(text, err);
+        if (!t) throw CLI::ValidationError(err);
+        o.vm.topology = *t;
+      }, "vCPU shape in ktstr's terms: N,L,C,T = NUMA nodes, TOTAL LLCs (a multiple of N), cores per "
+         "LLC, threads per core; or compact NnLlCcTt (2n4l2c1t); or a preset: " + holdable_presets() +
+         ". CPUs are numbered in order, threads innermost; --memory is split evenly across the nodes. "
+         "The guest checks it got this shape (125 if not)")
+      ->excludes(smp);
+  // Shape against machine and memory, once every option is known: refused before boot.
+  c->callback([&o] {
+    if (std::string e = vm_options_error(o.vm); !e.empty()) throw CLI::ValidationError(e);
+  });
   c->add_option("--memory", o.vm.memory_mb, "guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
   c->add_option("--timeout", o.vm.timeout_s, "payload timeout in seconds inside the guest (0: none); "
                 "the host watchdog adds a margin")->check(CLI::Range(0, 604800));

@@ -16,6 +16,7 @@ namespace {
 
 constexpr const char* kQemu = "qemu-system-x86_64";
 constexpr const char* kQboot = "/usr/share/qemu/qboot.rom";
+constexpr const char* kSmtCpuModel = "Nehalem";
 
 bool cpu_has_virt() {
   std::ifstream f("/proc/cpuinfo");
@@ -41,6 +42,26 @@ bool probe_kvm(const KernelImage& k) {
     if (strstr(buf, "Kernel panic") || strstr(buf, "VFS:")) reached = true;
   pclose(p);
   return reached;
+}
+
+// One socket per LLC: QEMU 7.2 gives each socket its own L3, while `dies=` do not split it
+// (reference/environment.md §10). Each NUMA node spans its share of the sockets and gets an
+// equal memory backend of its own.
+void append_topology(std::vector<std::string>& a, const Topology& t, unsigned memory_mb, const std::string& accel) {
+  a.insert(a.end(), {"-smp", std::to_string(t.cpus()) + ",sockets=" + std::to_string(t.llcs) +
+                                 ",cores=" + std::to_string(t.cores) + ",threads=" + std::to_string(t.threads)});
+  // TCG's default CPU (qemu64) is an AMD model without topoext, which TCG cannot add: QEMU warns
+  // it "doesn't support hyperthreading". An Intel model reports SMT siblings without a warning.
+  if (t.threads > 1 && accel != "kvm") a.insert(a.end(), {"-cpu", kSmtCpuModel});
+  a.insert(a.end(), {"-m", std::to_string(memory_mb)});
+  if (t.nodes == 1) return;  // the kernel's node 0 holds everything
+  for (uint32_t n = 0; n < t.nodes; ++n) {
+    std::string id = "mem" + std::to_string(n);
+    uint32_t first = n * t.cpus_per_node(), last = first + t.cpus_per_node() - 1;
+    a.insert(a.end(), {"-object", "memory-backend-ram,id=" + id + ",size=" + std::to_string(memory_mb / t.nodes) + "M",
+                       "-numa", "node,nodeid=" + std::to_string(n) + ",cpus=" + std::to_string(first) + "-" +
+                                    std::to_string(last) + ",memdev=" + id});
+  }
 }
 
 }  // namespace
@@ -78,6 +99,17 @@ const std::vector<std::string>& default_boot_words() {
   return words;
 }
 
+Topology vm_topology(const VmOptions& vm) {
+  return vm.topology.set() ? vm.topology : Topology{1, 1, vm.smp, 1};
+}
+
+std::string vm_options_error(const VmOptions& vm) {
+  Topology t = vm_topology(vm);
+  if (std::string e = topology_shape_error(t); !e.empty()) return "--topology " + topo_csv(t) + ": " + e;
+  if (std::string e = topology_machine_error(t, vm.memory_mb); !e.empty()) return "--topology: " + e;
+  return "";
+}
+
 std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& keys) {
   // loglevel=4: warnings and worse on the console; printk to the 8250 busy-waits under TCG.
   // no_timer_check: the kernel's IO-APIC timer check waits a few ticks in a busy loop, and under
@@ -85,6 +117,9 @@ std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& 
   // boot (seen in 2 of 4 boots at 8 vCPUs, and in 4 VMs booting at once at -smp 2).
   std::string s = "console=ttyS0 reboot=k panic=-1 loglevel=4 quiet no_timer_check";
   for (const auto& w : default_boot_words()) s += " " + w;
+  // Init compares the machine it got with this shape (a mismatch fails the run). Before the
+  // other keys: a test's own KTSTR_TOPO (--guest-key) comes later and wins.
+  s += " KTSTR_TOPO=" + topo_csv(vm_topology(vm));
   for (const auto& k : keys) s += " " + k;
   // The sched_ext dump tracepoint on from boot: enabling a tracepoint at run time patches code
   // on every CPU, 25-130 ms under TCG on init's path to the payload; at boot it is nearly free.
@@ -114,8 +149,8 @@ std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel
   a.insert(a.end(), {"-accel", accel == "kvm" ? "kvm" : "tcg,thread=single"});
   if (accel == "kvm") a.insert(a.end(), {"-cpu", "host"});
   if (fs::exists(kQboot)) a.insert(a.end(), {"-bios", kQboot});
-  a.insert(a.end(), {"-smp", std::to_string(vm.smp), "-m", std::to_string(vm.memory_mb), "-kernel", kernel.path,
-                     "-initrd", initrd, "-append", cmdline});
+  append_topology(a, vm_topology(vm), vm.memory_mb, accel);
+  a.insert(a.end(), {"-kernel", kernel.path, "-initrd", initrd, "-append", cmdline});
   a.insert(a.end(), {"-chardev", "socket,id=com1,path=" + s.com1, "-serial", "chardev:com1"});
   if (!s.no_com2) a.insert(a.end(), {"-chardev", "socket,id=com2,path=" + s.com2, "-serial", "chardev:com2"});
   a.insert(a.end(), {"-device", "virtio-serial-pci"});

@@ -4,13 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "ktstr/topology.hpp"
 #include "paths.hpp"
 
 namespace ktstr::host {
 
 struct VmOptions {
   std::string kernel;           // --kernel (else $KTSTR_KERNEL, else the cached kernel)
-  unsigned smp = 2;             // --smp
+  unsigned smp = 2;             // --smp: shorthand for the topology 1,1,smp,1
+  Topology topology;            // --topology (unset: 1,1,smp,1)
   unsigned memory_mb = 1024;    // --memory
   unsigned timeout_s = 0;       // --timeout: guest payload timeout, 0 = none
   std::string accel = "auto";   // auto|tcg|kvm
@@ -28,6 +30,12 @@ struct QemuSockets {
 // under KVM reaches the kernel (cached per kernel release); otherwise tcg. Explains its choice
 // in `why`.
 std::string choose_accel(const std::string& requested, const KernelImage& kernel, std::string& why);
+
+// The shape the VM gets: --topology, else --smp's one node with one LLC.
+Topology vm_topology(const VmOptions& vm);
+// Why this VM cannot boot as asked (a shape QEMU's pc machine cannot hold, memory that does not
+// split into the nodes), empty if it can.
+std::string vm_options_error(const VmOptions& vm);
 
 // Builds the full argv for qemu-system-x86_64.
 std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel, const KernelImage& kernel,

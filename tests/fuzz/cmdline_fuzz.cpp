@@ -43,7 +43,8 @@ void check_ranges(const ktstr::Config& c) {
   const ktstr::Topology& t = c.topo;
   bool topo_unset = t.nodes == 0 && t.llcs == 0 && t.cores == 0 && t.threads == 0;
   bool topo_ok = t.nodes >= 1 && t.nodes <= 4096 && t.llcs >= 1 && t.llcs <= 4096 &&
-                 t.cores >= 1 && t.cores <= 4096 && t.threads >= 1 && t.threads <= 4096;
+                 t.cores >= 1 && t.cores <= 4096 && t.threads >= 1 && t.threads <= 4096 &&
+                 t.llcs % t.nodes == 0;
   check(topo_unset || topo_ok, "topo");
   check(c.debug_fault.empty() || c.debug_fault == "segv" || c.debug_fault == "abort",
         "debug_fault");

@@ -27,6 +27,20 @@ TEST(Cmdline, ParsesEveryKey) {
   EXPECT_EQ(c.debug_fault, "abort");
 }
 
+// KTSTR_TOPO's L is the TOTAL LLC count (ktstr's meaning), a multiple of the node count.
+TEST(Cmdline, TopologyLlcsAreTotal) {
+  auto r = parse_cmdline("KTSTR_TOPO=2,4,2,1");
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_EQ(r.config.topo, (ktstr::Topology{2, 4, 2, 1}));
+  EXPECT_EQ(r.config.topo.cpus(), 8u);
+  EXPECT_EQ(r.config.topo.llcs_per_node(), 2u);
+
+  r = parse_cmdline("KTSTR_TOPO=2,3,2,1");
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("multiple of the node count"), std::string::npos) << r.warnings[0];
+  EXPECT_FALSE(r.config.topo.set());
+}
+
 // Garbage values keep the default and produce one warning each, naming key and value.
 TEST(Cmdline, BadValuesWarnAndKeepDefaults) {
   auto r = parse_cmdline("KTSTR_MODE=fast KTSTR_TIMEOUT=-1 KTSTR_ATTACH_TIMEOUT_MS=0 KTSTR_HEARTBEAT_MS=soon "

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using ktstr::host::kernel_cmdline;
 using ktstr::host::VmOptions;
 
@@ -22,6 +24,7 @@ TEST(KernelCmdline, CarriesKeysUserWordsAndTheDumpEvent) {
   std::string s = kernel_cmdline(vm, {"KTSTR_MODE=test"});
   EXPECT_EQ(s.rfind("console=ttyS0 reboot=k panic=-1 loglevel=4 quiet no_timer_check ", 0), 0u) << s;
   EXPECT_NE(s.find(" KTSTR_MODE=test nokaslr sched_ext.slice_bypass_us=100 "), std::string::npos) << s;
+  EXPECT_NE(s.find(" KTSTR_TOPO=1,1,2,1 KTSTR_MODE=test "), std::string::npos) << s;
   EXPECT_EQ(count(s, "trace_event="), 1u) << s;
   EXPECT_NE(s.find(" trace_event=sched_ext:sched_ext_dump"), std::string::npos) << s;
 }
@@ -99,4 +102,81 @@ TEST(KernelCmdline, DefaultWordsComeBeforeTheUsersOwn) {
     EXPECT_LT(p, s.find(" cryptomgr.notests=0")) << s;
   }
   EXPECT_NE(s.find(" cryptomgr.notests "), std::string::npos) << s;
+}
+
+namespace {
+using ktstr::Topology;
+using ktstr::host::qemu_argv;
+
+std::vector<std::string> argv_for(const VmOptions& vm, const std::string& accel = "tcg") {
+  ktstr::host::KernelImage k;
+  k.path = "/k/vmlinuz";
+  return qemu_argv(vm, accel, k, "/t/initrd", "console=ttyS0", {"/t/com1", "/t/com2", "", false});
+}
+
+// The value following `flag` (the n-th occurrence), or "" if absent.
+std::string arg_after(const std::vector<std::string>& a, const std::string& flag, size_t n = 0) {
+  for (size_t i = 0; i + 1 < a.size(); ++i)
+    if (a[i] == flag && n-- == 0) return a[i + 1];
+  return "";
+}
+size_t count_flag(const std::vector<std::string>& a, const std::string& flag) {
+  return size_t(std::count(a.begin(), a.end(), flag));
+}
+}  // namespace
+
+// --smp N is one node, one LLC (one socket) of N cores: no NUMA options, QEMU's default CPU.
+TEST(QemuArgv, SmpIsOneSocketOfCores) {
+  VmOptions vm;
+  vm.smp = 3;
+  auto a = argv_for(vm);
+  EXPECT_EQ(arg_after(a, "-smp"), "3,sockets=1,cores=3,threads=1");
+  EXPECT_EQ(arg_after(a, "-m"), "1024");
+  EXPECT_EQ(count_flag(a, "-numa"), 0u);
+  EXPECT_EQ(count_flag(a, "-object"), 0u);
+  EXPECT_EQ(count_flag(a, "-cpu"), 0u);
+  EXPECT_NE(kernel_cmdline(vm, {}).find(" KTSTR_TOPO=1,1,3,1 "), std::string::npos);
+}
+
+// 2,4,2,1: one socket per LLC, each node spans two sockets with half of the memory.
+TEST(QemuArgv, NumaNodesSpanTheirLlcSockets) {
+  VmOptions vm;
+  vm.topology = Topology{2, 4, 2, 1};
+  vm.memory_mb = 1024;
+  auto a = argv_for(vm);
+  EXPECT_EQ(arg_after(a, "-smp"), "8,sockets=4,cores=2,threads=1");
+  EXPECT_EQ(arg_after(a, "-m"), "1024");
+  EXPECT_EQ(arg_after(a, "-object", 0), "memory-backend-ram,id=mem0,size=512M");
+  EXPECT_EQ(arg_after(a, "-numa", 0), "node,nodeid=0,cpus=0-3,memdev=mem0");
+  EXPECT_EQ(arg_after(a, "-object", 1), "memory-backend-ram,id=mem1,size=512M");
+  EXPECT_EQ(arg_after(a, "-numa", 1), "node,nodeid=1,cpus=4-7,memdev=mem1");
+  EXPECT_EQ(count_flag(a, "-numa"), 2u);
+  EXPECT_EQ(count_flag(a, "-cpu"), 0u);
+  EXPECT_NE(kernel_cmdline(vm, {}).find(" KTSTR_TOPO=2,4,2,1 "), std::string::npos);
+}
+
+// SMT under TCG takes an Intel model (qemu64 is AMD without topoext: QEMU warns); KVM keeps host.
+TEST(QemuArgv, SmtTakesACpuModelThatCarriesIt) {
+  VmOptions vm;
+  vm.topology = Topology{1, 2, 2, 2};
+  auto a = argv_for(vm);
+  EXPECT_EQ(arg_after(a, "-smp"), "8,sockets=2,cores=2,threads=2");
+  EXPECT_EQ(arg_after(a, "-cpu"), "Nehalem");
+  EXPECT_EQ(count_flag(a, "-numa"), 0u);
+  a = argv_for(vm, "kvm");
+  EXPECT_EQ(count_flag(a, "-cpu"), 1u);
+  EXPECT_EQ(arg_after(a, "-cpu"), "host");
+}
+
+// Shapes the machine cannot hold and memory that does not split are refused before boot.
+TEST(QemuArgv, BadShapesAreRefusedBeforeBoot) {
+  VmOptions vm;
+  EXPECT_EQ(ktstr::host::vm_options_error(vm), "");
+  vm.topology = Topology{4, 8, 4, 1};
+  vm.memory_mb = 1026;
+  EXPECT_NE(ktstr::host::vm_options_error(vm).find("does not split evenly into 4 NUMA nodes"), std::string::npos);
+  vm.memory_mb = 1024;
+  EXPECT_EQ(ktstr::host::vm_options_error(vm), "");
+  vm.topology = Topology{1, 16, 16, 2};
+  EXPECT_NE(ktstr::host::vm_options_error(vm).find("at most 255"), std::string::npos);
 }
