@@ -57,6 +57,9 @@ inline constexpr Tag kCrsh = make_tag("CRSH");
 inline constexpr Tag kFatl = make_tag("FATL");
 inline constexpr Tag kDone = make_tag("DONE");
 inline constexpr Tag kKmsg = make_tag("KMSG");
+// The vCPU topology init found in sysfs, checked against KTSTR_TOPO; once, after HELO:
+// {"asked":"N,L,C,T","nodes":[cpulist...],"llcs":[...],"cores":[...],"difference":"" or why not}
+inline constexpr Tag kTopo = make_tag("TOPO");
 // Host -> guest (docs/protocol.md)
 inline constexpr Tag kRsiz = make_tag("RSIZ");
 inline constexpr Tag kStop = make_tag("STOP");

@@ -127,6 +127,8 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
     phases_.push_back(v);
   } else if (f.type == wire::kSchd) {
     sched_event(v);
+  } else if (f.type == wire::kTopo) {
+    topology_ = v;
   } else if (f.type == wire::kDump) {
     dumps_.push_back(v);
   } else if (f.type == wire::kExit) {
@@ -311,6 +313,7 @@ nlohmann::json RunSession::report() const {
   r["host_ms_since_qemu_start"] = host_ms_;
   r["boot_timeline_ms"] = boot_timeline(host_ms_, helo_, done_);
   r["helo"] = helo_;
+  r["topology"] = topology_;
   r["phases"] = phases_;
   r["scheduler_events"] = sched_events_;
   r["dumps"] = dumps_;

@@ -81,7 +81,7 @@ class RunSession {
   nlohmann::json host_ms_ = nlohmann::json::object();  // first arrival of HELO, each phase, DONE
   bool helo_seen_ = false;
   std::string last_phase_ = "boot";
-  nlohmann::json helo_, exit_, done_, crash_, fatal_;
+  nlohmann::json helo_, exit_, done_, crash_, fatal_, topology_;
   nlohmann::json phases_ = nlohmann::json::array();
   nlohmann::json sched_events_ = nlohmann::json::array();
   nlohmann::json dumps_ = nlohmann::json::array();

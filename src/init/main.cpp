@@ -26,6 +26,7 @@
 #include "reboot.hpp"
 #include "shell_path.hpp"
 #include "run_path.hpp"
+#include "topology_check.hpp"
 
 using namespace ktstr;
 using namespace ktstr::init;
@@ -64,6 +65,9 @@ int main() {
   } else if (::access(initramfs::kOkSentinel, F_OK) != 0) {
     // The packer writes the sentinel last: without it the unpack was cut short.
     fail_run(result, com2, std::string(initramfs::kOkSentinel) + " missing: the initramfs is truncated");
+  } else if (std::string why = check_topology(config, com2); !why.empty()) {
+    // The machine is not the shape asked for: a test on it would prove nothing.
+    fail_run(result, com2, why);
   } else {
     // 4. Environment for every child, set before any child (or thread) exists.
     set_environment(config);

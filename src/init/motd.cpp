@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <set>
 #include <sstream>
 
 #include "fd.hpp"
 #include "ktstr/initramfs.hpp"
+#include "topology_check.hpp"
 
 namespace ktstr::init {
 namespace {
@@ -17,16 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kMaxFiles = 24;  // the greeting must fit a screen
-
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-std::string sysfs(const std::string& path) {
-  std::string s;
-  return read_file(path.c_str(), s) ? trimmed(s) : "";
-}
 
 std::string kernel_line() {
   utsname u{};
@@ -41,33 +31,10 @@ std::string memory_line() {
   return "memory   " + mib(si.totalram) + " MiB, " + mib(si.freeram) + " MiB free\n";
 }
 
-// Distinct values of one sysfs file across the online CPUs (packages, cores, LLCs).
-size_t distinct(const std::string& rel) {
-  std::set<std::string> seen;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/sys/devices/system/cpu", ec)) {
-    std::string name = e.path().filename().string();
-    if (!name.starts_with("cpu") || name.find_first_not_of("0123456789", 3) != std::string::npos) continue;
-    std::string v = sysfs(e.path().string() + "/" + rel);
-    if (!v.empty()) seen.insert(v);
-  }
-  return seen.size();
-}
-
+// What a scheduler sees (nodes, LLCs, SMT siblings), and the shape the host asked for.
 std::string topology_line(const Config& config) {
-  std::string online = sysfs("/sys/devices/system/cpu/online");
-  std::string s = "vCPUs    " + std::to_string(get_nprocs()) + " online (" + (online.empty() ? "?" : online) + ")";
-  if (config.topo.set()) {
-    const Topology& t = config.topo;
-    s += ": " + std::to_string(t.nodes) + " node(s) x " + std::to_string(t.llcs) + " LLC(s) x " +
-         std::to_string(t.cores) + " core(s) x " + std::to_string(t.threads) + " thread(s)";
-  } else {
-    size_t pkgs = distinct("topology/physical_package_id");
-    size_t cores = distinct("topology/core_cpus_list");
-    size_t llcs = distinct("cache/index3/shared_cpu_list");
-    s += ": " + std::to_string(pkgs) + " package(s), " + std::to_string(llcs) + " LLC(s), " +
-         std::to_string(cores) + " core(s)";
-  }
+  std::string s = "vCPUs    " + describe_view(read_topology_view());
+  if (config.topo.set()) s += "\n         as asked: " + topo_compact(config.topo) + " (KTSTR_TOPO=" + topo_csv(config.topo) + ")";
   return s + "\n";
 }
 

@@ -7,7 +7,7 @@
 
 namespace ktstr::init {
 
-// Kernel release, memory, vCPU topology (KTSTR_TOPO, else what sysfs says), the scheduler line
+// Kernel release, memory, vCPU topology (what sysfs shows, and KTSTR_TOPO), the scheduler line
 // given by the caller (empty: none), the files under /include-files (executables marked '*'),
 // mounts, and how to leave. Lines end in "\n"; every probe is best effort ("?" if unreadable).
 std::string motd(const Config& config, const std::string& scheduler_line);
