@@ -238,6 +238,31 @@ def bench_console(results):
         results["boot_quiet_vs_loud"] = round(med(quiet) / med(loud), 3)
 
 
+TOPO_SHAPES = ["1,1,2,1", "2,4,2,1", "2,4,2,2", "2,4,4,1"]  # results keys: topo_1121_helo_ms, ...
+
+
+def bench_topology(results):
+    """Whole run and QEMU start -> HELO per topology, `true` without a scheduler, interleaved.
+    Under TCG every vCPU shares one host thread: the cost of a big shape. 2,4,2,2 against 2,4,4,1
+    (16 vCPUs each) is the price of SMT and its CPU model."""
+    runs = int(os.environ.get("KTSTR_BENCH_TOPO_RUNS", "3"))
+    key = {shape: shape.replace(",", "") for shape in TOPO_SHAPES}
+    helo = {shape: [] for shape in TOPO_SHAPES}
+    walls = {shape: [] for shape in TOPO_SHAPES}
+    for _ in range(runs):
+        for shape in TOPO_SHAPES:
+            code, _, rep, wall, _, _ = run_vm(["--topology", shape], ["true"])
+            if code != 0:
+                print(f"topology {shape} failed ({code}): {rep.get('reason')}", file=sys.stderr)
+                continue
+            helo[shape].append(rep["host_ms_since_qemu_start"]["HELO"])
+            walls[shape].append(wall)
+    for shape in TOPO_SHAPES:
+        results[f"topo_{key[shape]}_helo_ms"] = med(helo[shape])
+        results[f"topo_{key[shape]}_wall_s"] = med(walls[shape])
+    results["topo_runs"] = runs
+
+
 def bench_decoder(results):
     exe = os.path.join(ROOT, "build/bench/decoder_bench")
     if not os.path.exists(exe):
@@ -349,6 +374,14 @@ BUDGETS = [  # key, target, comparison, label
     ("suite_tests_per_min_j2", None, None, "... -j2 (tests/min)"),
     ("bare_runs_per_min", None, None, "16 bare `ktstr-vm run -- true` one after another (runs/min)"),
     ("suite_overhead_per_test_ms", None, None, "suite -j1 per-test overhead vs a bare run (ms)"),
+    ("topo_1121_helo_ms", None, None, "QEMU start -> HELO at --topology 1,1,2,1 (default --smp 2) (ms)"),
+    ("topo_1121_wall_s", None, None, "... whole run, `true` (s)"),
+    ("topo_2421_helo_ms", None, None, "QEMU start -> HELO at --topology 2,4,2,1 (2 nodes, 4 LLCs, 8 vCPUs) (ms)"),
+    ("topo_2421_wall_s", None, None, "... whole run, `true` (s)"),
+    ("topo_2422_helo_ms", None, None, "QEMU start -> HELO at --topology 2,4,2,2 (SMT, 16 vCPUs, Nehalem CPU model) (ms)"),
+    ("topo_2422_wall_s", None, None, "... whole run, `true` (s)"),
+    ("topo_2441_helo_ms", None, None, "QEMU start -> HELO at --topology 2,4,4,1 (16 vCPUs, no SMT, default CPU model) (ms)"),
+    ("topo_2441_wall_s", None, None, "... whole run, `true` (s)"),
 ]
 
 
@@ -373,7 +406,7 @@ def main():
                f"{platform.release()}", "accel": "tcg,thread=single"}
     results["init_stripped_bytes"] = os.path.getsize(INIT)
     steps = (bench_scheduler_runs, bench_exit_to_reboot, bench_sched_death, bench_com2, bench_console,
-             bench_decoder, bench_pack, bench_boot, bench_suite)
+             bench_decoder, bench_pack, bench_boot, bench_suite, bench_topology)
     # KTSTR_BENCH_ONLY=bench_pack,...: run only these steps, update the other rows from the last results.
     only = [x for x in os.environ.get("KTSTR_BENCH_ONLY", "").split(",") if x]
     if only:
