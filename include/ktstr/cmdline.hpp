@@ -19,6 +19,8 @@ struct Config {
   uint32_t timeout_s = 0;             // KTSTR_TIMEOUT: payload timeout, 0 = none
   uint32_t attach_timeout_ms = 30000; // KTSTR_ATTACH_TIMEOUT_MS
   uint32_t heartbeat_ms = 1000;       // KTSTR_HEARTBEAT_MS, 0 = off
+  bool telemetry = true;              // KTSTR_TELEMETRY=0: no PROG/STAT frames, bpf stats left off
+  int64_t stats_ms = -1;              // KTSTR_STATS_MS: STAT sample period, -1 = heartbeat_ms, 0 = none
   uint16_t cols = 0, rows = 0;        // KTSTR_COLS / KTSTR_ROWS, 0 = unknown
   std::string term = "linux";         // KTSTR_TERM
   std::string colorterm;              // KTSTR_COLORTERM

@@ -60,6 +60,10 @@ inline constexpr Tag kKmsg = make_tag("KMSG");
 // The vCPU topology init found in sysfs, checked against KTSTR_TOPO; once, after HELO:
 // {"asked":"N,L,C,T","nodes":[cpulist...],"llcs":[...],"cores":[...],"difference":"" or why not}
 inline constexpr Tag kTopo = make_tag("TOPO");
+// Scheduler telemetry: the scheduler's BPF programs once at attach (PROG), then samples of its
+// programs' run stats and sched_ext's event counters (STAT); JSON like the other control frames.
+inline constexpr Tag kProg = make_tag("PROG");
+inline constexpr Tag kStat = make_tag("STAT");
 // Host -> guest (docs/protocol.md)
 inline constexpr Tag kRsiz = make_tag("RSIZ");
 inline constexpr Tag kStop = make_tag("STOP");

@@ -85,6 +85,11 @@ CmdlineResult parse_cmdline(std::string_view text) {
       }
     } else if (key == "KTSTR_HEARTBEAT_MS") {
       if (!parse_uint(val, c.heartbeat_ms, 3600 * 1000)) bad(key, val, "expected milliseconds");
+    } else if (key == "KTSTR_TELEMETRY") {
+      if (val == "0" || val == "1") c.telemetry = val == "1";
+      else bad(key, val, "expected 0 or 1");
+    } else if (key == "KTSTR_STATS_MS") {
+      if (!parse_uint(val, c.stats_ms, 3600 * 1000)) bad(key, val, "expected milliseconds (0-3600000)");
     } else if (key == "KTSTR_COLS") {
       if (!parse_uint(val, c.cols, 10000)) bad(key, val, "expected a column count");
     } else if (key == "KTSTR_ROWS") {

@@ -84,3 +84,18 @@ TEST(Cmdline, AttemptNumber) {
     EXPECT_EQ(r.warnings.size(), 1u) << bad;
   }
 }
+
+// Scheduler telemetry keys: on by default with the heartbeat's period; 0/1 and a period in ms.
+TEST(Cmdline, TelemetryKeys) {
+  ktstr::Config defaults;
+  EXPECT_TRUE(defaults.telemetry);
+  EXPECT_EQ(defaults.stats_ms, -1);
+  auto r = parse_cmdline("KTSTR_TELEMETRY=0 KTSTR_STATS_MS=250");
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_FALSE(r.config.telemetry);
+  EXPECT_EQ(r.config.stats_ms, 250);
+  auto bad = parse_cmdline("KTSTR_TELEMETRY=yes KTSTR_STATS_MS=-5");
+  ASSERT_EQ(bad.warnings.size(), 2u);
+  EXPECT_TRUE(bad.config.telemetry);
+  EXPECT_EQ(bad.config.stats_ms, -1);
+}
