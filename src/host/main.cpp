@@ -67,6 +67,7 @@ EXAMPLES
   ktstr-vm shell --scheduler scx_simple --include ./tools     (Ctrl-A X or `exit` to leave)
   ktstr-vm shell --exec 'cat /sys/kernel/sched_ext/state; exit 3'
   ktstr-vm decode --stream SOUT com2.bin
+  ktstr-vm run --scheduler ./my_sched --verifier-baseline base.json -- true   (CI: verifier budget guard)
   ktstr-vm pack -o initramfs.cpio.zst --scheduler scx_simple -- /bin/true)";
 
 constexpr const char* kSuiteFooter = R"(
@@ -217,6 +218,17 @@ int main(int argc, char** argv) {
   runc->add_option("--splats", splats_mode, "fail: a kernel splat fails the run (125); warn: only report it")
       ->capture_default_str()->check(CLI::IsMember({"fail", "warn"}))
       ->each([&](const std::string& m) { run.splats_warn = m == "warn"; });
+  runc->add_flag("--no-telemetry", run.no_telemetry, "collect no scheduler telemetry (BPF program stats and "
+                 "sched_ext event counters; the report's `scheduler` section); bpf_stats stays off");
+  runc->add_option("--stats-ms", run.stats_ms, "scheduler telemetry sample period in ms (default: the 1 s heartbeat; "
+                   "0: only at attach and before the scheduler stops)")->check(CLI::Range(0, 3600000));
+  runc->add_option("--write-verifier-baseline", run.write_verifier_baseline,
+                   "write each BPF program's verified instruction count of this run to FILE (JSON)");
+  runc->add_option("--verifier-baseline", run.verifier_baseline, "compare each BPF program's verified "
+                   "instructions with FILE: a program past it by more than --verifier-slack fails the run (125)")
+      ->check(CLI::ExistingFile);
+  runc->add_option("--verifier-slack", run.verifier_slack_pct, "percent a program may exceed the baseline by")
+      ->capture_default_str()->check(CLI::Range(0.0, 10000.0));
   runc->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole run "
                    "(default: --timeout + 120, or 3600)");
   add_vm_logs(runc, run, "write COM1 (kernel console, trace_pipe) to this file");

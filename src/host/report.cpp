@@ -52,8 +52,17 @@ std::string junit_report_text(const std::string& name, const nlohmann::json& r) 
   std::ostringstream f;
   f << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     << "<testsuites><testsuite name=\"ktstr-vm\" tests=\"1\" failures=\"" << (failed ? 1 : 0)
-    << "\" errors=\"0\" time=\"" << secs << "\">\n"
-    << "  <testcase classname=\"ktstr-vm." << xml_escape(r.value("kernel", "")) << "\" name=\""
+    << "\" errors=\"0\" time=\"" << secs << "\">\n";
+  // The scheduler telemetry's totals, for CI dashboards that chart properties.
+  if (auto s = r.find("scheduler"); s != r.end() && s->is_object()) {
+    if (auto t = s->find("totals"); t != s->end() && t->is_object() && !t->empty()) {
+      f << "  <properties>\n";
+      for (const auto& [k, v] : t->items())
+        f << "    <property name=\"scheduler." << xml_escape(k) << "\" value=\"" << xml_escape(v.dump()) << "\"/>\n";
+      f << "  </properties>\n";
+    }
+  }
+  f << "  <testcase classname=\"ktstr-vm." << xml_escape(r.value("kernel", "")) << "\" name=\""
     << xml_escape(name) << "\" time=\"" << secs << "\">\n";
   // sched_ext exits (also those of schedulers the payload loaded, which do not fail the run).
   if (auto it = r.find("sched_ext_exits"); it != r.end() && it->is_array() && !it->empty()) {

@@ -29,6 +29,10 @@ struct RunOptions {
   std::vector<std::string> deny, allow;  // extra kernel-health rules (regex), --deny / --allow
   std::string splat_rules;               // file of `deny REGEX` / `allow REGEX` lines
   bool splats_warn = false;              // --splats=warn
+  bool no_telemetry = false;             // --no-telemetry: KTSTR_TELEMETRY=0
+  int stats_ms = -1;                     // --stats-ms: KTSTR_STATS_MS, -1 = the guest's default
+  std::string verifier_baseline, write_verifier_baseline;  // --verifier-baseline / --write-...
+  double verifier_slack_pct = 10;        // --verifier-slack
 };
 
 // The KTSTR_* cmdline keys every mode passes: timeout, init's log level, attach timeout, extras.

@@ -115,7 +115,7 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
   std::string milestone = f.type == wire::kPhas && phase ? *phase : type;
   if ((f.type == wire::kHelo || f.type == wire::kPhas || f.type == wire::kDone) && !host_ms_.contains(milestone))
     host_ms_[milestone] = host_ms();
-  if (sinks_.verbose && f.type != wire::kBeat && f.type != wire::kKmsg)
+  if (sinks_.verbose && f.type != wire::kBeat && f.type != wire::kKmsg && f.type != wire::kStat)
     write_all(sinks_.err_fd, "ktstr| " + type + " " + text(v) + "\n");
   if (f.type == wire::kKmsg) {
     kernel_record(v);
@@ -139,6 +139,10 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
     if (first) on_done();
   } else if (f.type == wire::kCrsh) {
     crash_ = v;
+  } else if (f.type == wire::kProg) {
+    telemetry_.on_programs(v, ms_of(f.t_ns));
+  } else if (f.type == wire::kStat) {
+    telemetry_.on_sample(v, ms_of(f.t_ns));
   } else if (f.type == wire::kFatl) {
     fatal_ = v;
     if (!sinks_.verbose) write_all(sinks_.err_fd, "ktstr-vm: guest fatal error: " + text(v) + "\n");
@@ -338,6 +342,7 @@ nlohmann::json RunSession::report() const {
     r["sched_ext_exits"].push_back(sched_exit_json(e));
     r["sched_ext_exits"].back()["scheduler_under_test"] = !sched_ops_.empty() && e.ops == sched_ops_;
   }
+  if (telemetry_.seen()) r["scheduler"] = telemetry_.report();
   r["stdout_tail"] = stdout_tail_;
   r["stderr_tail"] = stderr_tail_;
   return r;

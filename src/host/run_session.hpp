@@ -13,6 +13,7 @@
 #include "ktstr/exit_codes.hpp"
 #include "ktstr/frame_decoder.hpp"
 #include "splat.hpp"
+#include "telemetry_report.hpp"
 
 namespace ktstr::host {
 
@@ -57,6 +58,8 @@ class RunSession {
   std::string summary_notes() const;
   // A report of everything seen (for --json).
   nlohmann::json report() const;
+  // The scheduler's BPF programs and sched_ext counters (PROG/STAT frames).
+  const SchedTelemetry& telemetry() const { return telemetry_; }
 
  private:
   void control(const wire::Frame& f, const std::string& type);
@@ -96,6 +99,7 @@ class RunSession {
   std::vector<std::string> oom_kills_;  // the kernel's "Out of memory: Killed process ..." lines
   std::string guest_reboot_;     // the kernel's "reboot: ..." line, if the guest rebooted
   std::string qemu_exit_;
+  SchedTelemetry telemetry_;
   std::string ilog_partial_, slog_partial_, console_partial_;
   std::string stdout_tail_, stderr_tail_, slog_tail_;  // last bytes of each, for reports
 };

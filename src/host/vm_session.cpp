@@ -84,6 +84,7 @@ void VmSession::prepare() {
   if (mode_ == VmMode::run && pack.payload.empty())
     throw std::runtime_error("no payload: give the program to run after --");
   if (mode_ != VmMode::run) pack.payload.clear();
+  if (mode_ == VmMode::run && !o_.verifier_baseline.empty()) baseline_ = load_verifier_baseline(o_.verifier_baseline);
   for (const auto& note : pack_initramfs(pack, tmp_.path() + "/initramfs.cpio.zst"))
     if (o_.verbose) (void)write_all(io_.err_fd, "ktstr-vm: " + note + "\n");
   accel_ = choose_accel(o_.vm.accel, kernel_, accel_why_);
@@ -283,10 +284,33 @@ Verdict VmSession::judge() const {
   return v;
 }
 
+// The scheduler telemetry's -v table, the verifier baseline (written or checked): a budget past
+// the baseline fails an otherwise passing run.
+void VmSession::apply_telemetry_options(Verdict& v) {
+  const auto& t = session_.telemetry();
+  if (o_.verbose) (void)write_all(io_.err_fd, t.summary_table());
+  if (!o_.write_verifier_baseline.empty()) {
+    try {
+      write_verifier_baseline(o_.write_verifier_baseline, t.programs(), kernel_.release, o_.scheduler);
+      (void)write_all(io_.err_fd, "ktstr-vm: verifier baseline written to " + o_.write_verifier_baseline + "\n");
+    } catch (const std::exception& e) {
+      (void)write_all(io_.err_fd, "ktstr-vm: " + std::string(e.what()) + "\n");
+      if (v.exit_code == exit_code::kOk) v = {exit_code::kInfrastructure, e.what()};
+    }
+  }
+  if (!baseline_) return;
+  BaselineCheck c = check_verifier_baseline(*baseline_, t.programs(), o_.verifier_slack_pct);
+  for (const auto& n : c.notes) (void)write_all(io_.err_fd, "ktstr-vm: verifier baseline: " + n + "\n");
+  if (c.failure.empty()) return;
+  (void)write_all(io_.err_fd, "ktstr-vm: " + c.failure + "\n");
+  if (v.exit_code == exit_code::kOk) v = {exit_code::kInfrastructure, c.failure};
+}
+
 int VmSession::finish() {
   raw_.reset();  // the terminal is itself again before anything is reported
   decoder_.finish();
   Verdict v = judge();
+  if (mode_ == VmMode::run) apply_telemetry_options(v);
   // A log the user asked for that could not be written fails the run: CI reads these files.
   if (std::string why = first_output_error(); !why.empty()) v = {exit_code::kInfrastructure, why};
   std::string epilogue;

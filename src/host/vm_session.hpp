@@ -22,6 +22,7 @@
 #include "run_session.hpp"
 #include "temp_dir.hpp"
 #include "terminal.hpp"
+#include "verifier_baseline.hpp"
 #include "vm_process.hpp"
 #include "watchdog.hpp"
 
@@ -99,6 +100,7 @@ class VmSession {
   void send_resize();
   void kill_qemu();
   Verdict judge() const;
+  void apply_telemetry_options(Verdict& v);
   void write_reports(const Verdict& v, const std::string& summary, double wall_s);
   std::string first_output_error() const;
 
@@ -108,6 +110,7 @@ class VmSession {
   const Clock::time_point t_start_ = Clock::now();
   TempDir tmp_;  // first member: removed after QEMU is dead and every fd closed
   KernelImage kernel_;
+  std::optional<VerifierBaseline> baseline_;  // --verifier-baseline, loaded before boot
   std::string accel_, accel_why_;
   OutputFile com2_log_, console_log_, sched_log_, json_, junit_;
   SplatClassifier rules_;
