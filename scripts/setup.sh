@@ -25,6 +25,7 @@ APT_PACKAGES=(
   clang-19 llvm-19 clang-14 libclang-rt-14-dev llvm-14-dev
   libelf-dev libzstd-dev zlib1g-dev xz-utils
   stress-ng bpftool pax-utils
+  chromium   # the HTML report test renders the page in it, headless
 )
 
 # --- 1. apt: extra suites pinned at priority 100, derived from the system's own sources ---------

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "decode_cmd.hpp"
+#include "html_report.hpp"
 #include "ktstr/exit_codes.hpp"
 #include "ktstr/topology.hpp"
 #include "pack.hpp"
@@ -67,6 +68,7 @@ EXAMPLES
   ktstr-vm shell --scheduler scx_simple --include ./tools     (Ctrl-A X or `exit` to leave)
   ktstr-vm shell --exec 'cat /sys/kernel/sched_ext/state; exit 3'
   ktstr-vm decode --stream SOUT com2.bin
+  ktstr-vm run --scheduler scx_simple --json r.json -- ./my_test && ktstr-vm report r.json --html r.html
   ktstr-vm run --scheduler ./my_sched --verifier-baseline base.json -- true   (CI: verifier budget guard)
   ktstr-vm pack -o initramfs.cpio.zst --scheduler scx_simple -- /bin/true)";
 
@@ -284,6 +286,12 @@ its bytes are typed in order and its end ends the session, as with ssh: the shel
       ->check(CLI::IsMember({"SOUT", "SERR", "SLOG", "ILOG"}));
   decode->add_option("file", dec.input, "capture file, or - for stdin")->capture_default_str();
 
+  ReportOptions rep;
+  auto* report = app.add_subcommand("report", "turn a --json report into a self-contained HTML page (phases on a "
+                                    "timeline, sched_ext event counters over time, BPF programs by run time)");
+  report->add_option("file", rep.input, "the JSON report of `ktstr-vm run --json`")->required()->check(CLI::ExistingFile);
+  report->add_option("--html", rep.html, "write the page here")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -308,6 +316,7 @@ its bytes are typed in order and its end ends the session, as with ssh: the shel
     if (*shell) return shell_command(run);
     if (*suite) return suite_command(suite_opts);
     if (*decode) return run_decode(dec);
+    if (*report) return report_command(rep);
   } catch (const StatusError& e) {
     std::cerr << "ktstr-vm: error: " << e.what() << "\n";
     return e.status;
