@@ -1,11 +1,15 @@
 #include "run_path.hpp"
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include "exit_frame.hpp"
 #include "guest_core.hpp"
 #include "kmsg.hpp"
+#include "ktstr/initramfs.hpp"
 #include "payload.hpp"
+#include "telemetry.hpp"
 #include "trace.hpp"
 
 namespace ktstr::init {
@@ -27,7 +31,7 @@ class PayloadRun {
  public:
   PayloadRun(const Config& config, Com2& com2, int com1_fd)
       : core_(config, com2), com2_(com2), kmsg_(core_.loop(), com2), trace_(core_.loop(), com2, com1_fd),
-        payload_(core_.loop(), core_.reaper(), com2) {}
+        payload_(core_.loop(), core_.reaper(), com2), telemetry_(core_.loop(), com2) {}
 
   bool set_up();           // the core, kernel log, host control, tracing
   bool start_scheduler();  // true if there is none, or it is attached
@@ -44,6 +48,7 @@ class PayloadRun {
   KmsgForwarder kmsg_;
   TraceForwarder trace_;
   Payload payload_;
+  Telemetry telemetry_;
 };
 
 bool PayloadRun::set_up() {
@@ -70,7 +75,13 @@ std::string PayloadRun::kernel_exit_json() {
 
 bool PayloadRun::start_scheduler() {
   core_.scheduler().kernel_exit_source([this] { return kernel_exit_json(); });
-  return core_.start_scheduler(result_);
+  const Config& c = core_.config();
+  bool telemetry = c.telemetry && ::access(initramfs::kScheduler, F_OK) == 0;
+  if (telemetry) telemetry_.start();  // before the spawn: run stats count from the first callback
+  if (!core_.start_scheduler(result_)) return false;
+  if (telemetry && core_.scheduler().state() == Scheduler::State::attached)
+    telemetry_.attached(core_.scheduler().pid(), c.stats_ms < 0 ? c.heartbeat_ms : uint32_t(c.stats_ms));
+  return true;
 }
 
 void PayloadRun::run_payload() {
@@ -98,6 +109,7 @@ void PayloadRun::run_payload() {
 }
 
 void PayloadRun::tear_down() {
+  telemetry_.finish();  // the last sample covers the whole run, before the scheduler goes
   core_.stop_scheduler(result_, trace_.dump_in_progress() ? kSchedDumpGraceMs : kSchedGraceMs);
   if (trace_.dump_started()) trace_.wait_dump_complete(after_ms(kDumpWaitMs));
   trace_.stop(after_ms(kTraceDrainMs));
