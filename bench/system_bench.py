@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
 import gen_capture  # noqa: E402  the independent encoder of docs/protocol.md, used by the tests
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import boot_bench  # noqa: E402  boot-time A/Bs and the bare PID 1 floor
+import telemetry_bench  # noqa: E402  scheduler telemetry on/off
 
 
 def decode_capture(path):
@@ -263,6 +264,10 @@ def bench_topology(results):
     results["topo_runs"] = runs
 
 
+def bench_telemetry(results):
+    telemetry_bench.run(results, run_vm, med, RUNS)
+
+
 def bench_decoder(results):
     exe = os.path.join(ROOT, "build/bench/decoder_bench")
     if not os.path.exists(exe):
@@ -357,6 +362,14 @@ BUDGETS = [  # key, target, comparison, label
     ("wall_s_no_scheduler", None, None, "whole run, `true`, median (s)"),
     ("wall_s_scx_simple", None, None, "whole run with scx_simple, median (s)"),
     ("decoder_mb_per_s", 200, ">=", "host decoder (MB/s)"),
+    ("telemetry_wall_s_on", None, None, "whole run, scx_simple + 200 fork/exec, telemetry on (s)"),
+    ("telemetry_wall_s_off", None, None, "... same with --no-telemetry (s)"),
+    ("telemetry_wall_delta_s", None, None, "... difference on - off (s)"),
+    ("telemetry_work_ms_on", None, None, "the 200 fork/exec inside the guest, telemetry on (bpf_stats) (ms)"),
+    ("telemetry_work_ms_off", None, None, "... telemetry off (ms)"),
+    ("telemetry_rss_kb_on", 2048, "<=", "PID 1 peak RSS at the payload's end, telemetry on (kB)"),
+    ("telemetry_rss_kb_off", None, None, "... telemetry off (kB)"),
+    ("telemetry_stat_bytes", None, None, "STAT frame value, scx_simple (B)"),
     ("boot_to_helo_quiet_ms", None, None, "QEMU start -> HELO, quiet console (ms)"),
     ("boot_to_helo_loud_ms", None, None, "QEMU start -> HELO, loglevel=7 console (ms)"),
     ("boot_quiet_vs_loud", None, None, "boot time quiet/loud console (ratio)"),
@@ -406,7 +419,7 @@ def main():
                f"{platform.release()}", "accel": "tcg,thread=single"}
     results["init_stripped_bytes"] = os.path.getsize(INIT)
     steps = (bench_scheduler_runs, bench_exit_to_reboot, bench_sched_death, bench_com2, bench_console,
-             bench_decoder, bench_pack, bench_boot, bench_suite, bench_topology)
+             bench_decoder, bench_pack, bench_boot, bench_suite, bench_topology, bench_telemetry)
     # KTSTR_BENCH_ONLY=bench_pack,...: run only these steps, update the other rows from the last results.
     only = [x for x in os.environ.get("KTSTR_BENCH_ONLY", "").split(",") if x]
     if only:
