@@ -92,7 +92,8 @@ MANIFEST (TOML; relative paths are relative to the manifest's folder)
 
   Per-test keys: scheduler sched_args include args timeout watchdog memory smp topology kernel
   append accel deny allow splats splat_rules attach_timeout_ms guest_log sched_enable
-  sched_disable expect_exit. Each test runs exactly as `ktstr-vm run` would; its payload sees
+  sched_disable telemetry (true|false) stats_ms verifier_baseline write_verifier_baseline
+  verifier_slack expect_exit. Each test runs exactly as `ktstr-vm run` would; its payload sees
   KTSTR_ATTEMPT (1 on the first attempt, 2 on the first retry, ...).
 
 EXIT STATUS

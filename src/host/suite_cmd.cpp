@@ -17,6 +17,7 @@
 #include "report.hpp"
 #include "vm_process.hpp"
 #include "session_loop.hpp"
+#include "status_error.hpp"
 #include "suite_report.hpp"
 #include "suite_select.hpp"
 #include "vm_session.hpp"
@@ -112,7 +113,6 @@ void SuiteRunner::start(const Pending& p) {
   r->err = UniqueFd(::open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   try {
     if (!r->out.valid() || !r->err.valid()) throw std::runtime_error("cannot write artifacts in " + r->dir);
-    if (!t.topology.empty()) throw std::runtime_error("topology '" + t.topology + "': not supported yet");
     r->session = std::make_unique<VmSession>(o, VmMode::run, SessionIo{-1, r->out.get(), r->err.get()});
     r->session->prepare();
     r->session->launch(signals_.child_mask());
@@ -120,7 +120,9 @@ void SuiteRunner::start(const Pending& p) {
     r->session.reset();  // its owner kills QEMU if it had started
     std::string msg = std::string("ktstr-vm: error: ") + e.what() + "\n";
     if (r->err.valid()) (void)::write(r->err.get(), msg.data(), msg.size());
-    record(*r, exit_code::kInfrastructure, e.what());
+    // As `run`: a program that is not there or not executable is 127/126 before boot, else 125.
+    auto* status = dynamic_cast<const StatusError*>(&e);
+    record(*r, status ? status->status : exit_code::kInfrastructure, e.what());
     return;
   }
   running_.push_back(std::move(r));

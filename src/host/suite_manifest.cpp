@@ -2,10 +2,14 @@
 
 #include <toml++/toml.h>
 
+#include "ktstr/topology.hpp"
+#include "qemu.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -28,6 +32,7 @@ class ManifestReader {
   std::string text(const toml::node& n, const std::string& key) const;
   long long integer(const toml::node& n, const std::string& key, long long lo, long long hi) const;
   std::vector<std::string> strings(const toml::node& n, const std::string& key) const;
+  Topology topology(const toml::node& n, const std::string& key, const std::string& text) const;
   std::string host_path(const std::string& p) const;
   // A value that names a host file when it holds a '/': "./my_sched", "../bin/x", "/abs".
   std::string maybe_path(const std::string& p) const {
@@ -64,6 +69,14 @@ std::vector<std::string> ManifestReader::strings(const toml::node& n, const std:
   return out;
 }
 
+// A topology as `run --topology` takes it; a bad one is a manifest error at its line.
+Topology ManifestReader::topology(const toml::node& n, const std::string& key, const std::string& text) const {
+  std::string err;
+  auto t = parse_topology(text, err);
+  if (!t) fail(n.source(), key, err);
+  return *t;
+}
+
 std::string ManifestReader::host_path(const std::string& p) const {
   fs::path fp(p);
   return (fp.is_absolute() ? fp : (dir_ / fp)).lexically_normal().string();
@@ -81,8 +94,12 @@ bool ManifestReader::apply(SuiteTest& t, const std::string& key, const toml::nod
   else if (key == "memory") r.vm.memory_mb = unsigned(integer(v, key, 128, 65536));
   else if (key == "smp") {
     r.vm.smp = unsigned(integer(v, key, 1, 64));
+    r.vm.topology = {};
     t.topology.clear();
-  } else if (key == "topology") t.topology = text(v, key);
+  } else if (key == "topology") {
+    t.topology = text(v, key);
+    r.vm.topology = topology(v, key, t.topology);
+  }
   else if (key == "kernel") r.vm.kernel = host_path(text(v, key));
   else if (key == "append") r.vm.append = strings(v, key);
   else if (key == "accel") {
@@ -101,6 +118,17 @@ bool ManifestReader::apply(SuiteTest& t, const std::string& key, const toml::nod
   else if (key == "sched_enable") r.pack.sched_enable = host_path(text(v, key));
   else if (key == "sched_disable") r.pack.sched_disable = host_path(text(v, key));
   else if (key == "expect_exit") t.expect_exit = int(integer(v, key, 0, 255));
+  else if (key == "telemetry") {
+    if (!v.is_boolean()) fail(v.source(), key, "expected true or false");
+    r.no_telemetry = !*v.value<bool>();
+  } else if (key == "stats_ms") r.stats_ms = int(integer(v, key, 0, 3600000));
+  else if (key == "verifier_baseline") r.verifier_baseline = host_path(text(v, key));
+  else if (key == "write_verifier_baseline") r.write_verifier_baseline = host_path(text(v, key));
+  else if (key == "verifier_slack") {
+    auto pct = v.is_integer() ? std::optional<double>(double(*v.value<int64_t>())) : v.value<double>();
+    if (!pct || *pct < 0 || *pct > 10000) fail(v.source(), key, "expected a percentage, 0 to 10000");
+    r.verifier_slack_pct = *pct;
+  }
   else return false;
   return true;
 }
@@ -133,8 +161,12 @@ void ManifestReader::read_test(const toml::table& tt, const SuiteTest& defaults,
   if (t.name.empty()) fail(tt.source(), "name", "every [[test]] needs a name");
   if (!has_args) fail(tt.source(), "args", "test '" + t.name + "' needs args = [PROGRAM, ARG...]");
   t.base_name = t.name;
+  size_t first = out.size();
   if (matrix) expand(t, *matrix, out);
   else out.push_back(std::move(t));
+  // A shape the machine cannot hold with this memory is refused here, as `run` refuses it.
+  for (size_t i = first; i < out.size(); ++i)
+    if (std::string e = vm_options_error(out[i].run.vm); !e.empty()) fail(tt.source(), out[i].name, e);
 }
 
 // The product of the matrix's topologies and sched_args profiles, topology outermost; profiles in
@@ -147,6 +179,7 @@ void ManifestReader::expand(const SuiteTest& base, const toml::table& m, std::ve
     if (key == "topology") {
       topologies = strings(v, "matrix.topology");
       if (topologies.empty()) fail(v.source(), "matrix.topology", "must not be empty");
+      for (const auto& t : topologies) (void)topology(v, "matrix.topology", t);
     } else if (key == "sched_args") {
       const toml::table* pt = v.as_table();
       if (!pt || pt->empty()) fail(v.source(), "matrix.sched_args", "expected a table of named profiles");
@@ -168,6 +201,7 @@ void ManifestReader::expand(const SuiteTest& base, const toml::table& m, std::ve
     for (const auto& [prof, args] : profiles) {
       SuiteTest v = base;
       v.topology = topo;
+      if (!topo.empty()) v.run.vm.topology = topology(m, "matrix.topology", topo);
       v.run.pack.sched_args.insert(v.run.pack.sched_args.end(), args.begin(), args.end());
       std::string tag = name_topo ? topo : "";
       if (name_prof) tag += (tag.empty() ? "" : "/") + prof;

@@ -108,6 +108,55 @@ matrix = { topology = ["tiny-2llc", "2n4l2c1t"] }
   EXPECT_EQ(m.tests[1].name, "t[2n4l2c1t]");
 }
 
+TEST_F(SuiteManifestTest, TopologyIsTheRunShapeAndSmpReplacesIt) {
+  auto m = load_manifest(write(R"(
+[defaults]
+topology = "2n4l2c1t"
+
+[[test]]
+name = "shaped"
+args = ["true"]
+
+[[test]]
+name = "flat"
+args = ["true"]
+smp = 3
+
+[[test]]
+name = "m"
+args = ["true"]
+matrix = { topology = ["tiny-2llc", "1,2,2,2"] }
+)"));
+  ASSERT_EQ(m.tests.size(), 4u);
+  EXPECT_EQ(m.tests[0].run.vm.topology, (ktstr::Topology{2, 4, 2, 1}));
+  EXPECT_FALSE(m.tests[1].run.vm.topology.set());
+  EXPECT_EQ(m.tests[1].run.vm.smp, 3u);
+  EXPECT_EQ(m.tests[2].run.vm.topology, (ktstr::Topology{1, 2, 2, 1}));  // the preset's shape
+  EXPECT_EQ(m.tests[3].run.vm.topology, (ktstr::Topology{1, 2, 2, 2}));
+}
+
+TEST_F(SuiteManifestTest, TelemetryAndVerifierBaselineKeys) {
+  auto m = load_manifest(write(R"(
+[defaults]
+verifier_baseline = "base.json"
+verifier_slack = 5
+
+[[test]]
+name = "a"
+args = ["true"]
+telemetry = false
+stats_ms = 250
+verifier_slack = 2.5
+write_verifier_baseline = "out/base.json"
+)"));
+  const auto& r = m.tests[0].run;
+  EXPECT_EQ(r.verifier_baseline, (dir_ / "base.json").string());
+  EXPECT_EQ(r.write_verifier_baseline, (dir_ / "out/base.json").string());
+  EXPECT_DOUBLE_EQ(r.verifier_slack_pct, 2.5);
+  EXPECT_TRUE(r.no_telemetry);
+  EXPECT_EQ(r.stats_ms, 250);
+}
+
 TEST_F(SuiteManifestTest, ErrorsNameFileLineAndKey) {
   std::string p = (dir_ / "suite.toml").string();
   EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"true\"]\ntimeuot = 5\n"), p + ":4: 'timeuot': unknown key");
@@ -123,6 +172,14 @@ TEST_F(SuiteManifestTest, ErrorsNameFileLineAndKey) {
             p + ":2: 'name': 'a b': use letters, digits, '_', '-' and '.' only");
   EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\n[test.matrix]\nsmp = [1]\n"),
             p + ":5: 'matrix.smp': unknown key (the matrix takes topology and sched_args)");
+  EXPECT_TRUE(error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\ntopology = \"2,3,1,1\"\n").starts_with(p + ":4: 'topology': "))
+      << error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\ntopology = \"2,3,1,1\"\n");
+  EXPECT_TRUE(error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\nmatrix = { topology = [\"huge\"] }\n")
+                  .starts_with(p + ":4: 'matrix.topology': "));
+  // A shape the memory cannot be split into: refused at the test, as `run` refuses it.
+  EXPECT_TRUE(error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\nmemory = 128\ntopology = \"4,4,1,1\"\n")
+                  .starts_with(p + ":1: 'a': --topology: ")) << error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\nmemory = 128\ntopology = \"4,4,1,1\"\n");
+  EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\ntelemetry = 1\n"), p + ":4: 'telemetry': expected true or false");
   EXPECT_EQ(error_of(""), p + ": no [[test]] in the manifest");
   // A TOML syntax error carries the parser's line.
   EXPECT_TRUE(error_of("[[test]]\nname = \"a\nargs = []\n").starts_with(p + ":2: ")) << error_of("[[test]]\nname = \"a\n");

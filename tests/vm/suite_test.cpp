@@ -176,6 +176,57 @@ TEST(VmSuite, KeepAllKeepsPassedTestsArtifacts) {
   fs::remove_all(dir);
 }
 
+// A program that is a host directory or missing ends 126/127 before boot, as in `run`.
+TEST(VmSuite, SetupErrorsKeepRunsExitStatus) {
+  std::string dir = make_temp_dir("/tmp/ktstr-suite-test");
+  std::string manifest = write_manifest(dir, "[[test]]\nname = \"dir\"\nargs = [\"/proc\"]\n"
+                                             "[[test]]\nname = \"tool\"\nargs = [\"no-such-tool-anywhere\"]\n");
+  int rc = run_captured({KTSTR_VM_BIN, "suite", manifest, "--json", dir + "/suite.json", "--artifacts", dir + "/art"}, dir);
+  EXPECT_EQ(rc, 1) << slurp(dir + "/out") << slurp(dir + "/err");
+  auto report = nlohmann::json::parse(slurp(dir + "/suite.json"));
+  EXPECT_EQ(test_of(report, "dir")["exit_code"], 126) << report.dump(1);
+  EXPECT_EQ(test_of(report, "tool")["exit_code"], 127) << report.dump(1);
+  fs::remove_all(dir);
+}
+
+// A matrix of 2 topologies x 2 sched_args profiles: 4 named variants, each of which sees its own
+// shape (NUMA nodes and LLCs from sysfs) and its own scheduler arguments inside the guest.
+TEST(VmSuite, MatrixVariantsGetTheirShapeAndArgumentsInTheGuest) {
+  std::string dir = make_temp_dir("/tmp/ktstr-suite-test");
+  std::string manifest = write_manifest(dir, R"TOML(
+[[test]]
+name = "shape"
+scheduler = "scx_simple"
+args = ["sh", "-c", "echo nodes=$(cat /sys/devices/system/node/node*/cpulist | tr '\n' ' '); echo llcs=$(cat /sys/devices/system/cpu/cpu*/cache/index3/shared_cpu_list | sort -u | tr '\n' ' '); echo args=$(cat /sched_args | tr '\n' ' ')"]
+[test.matrix]
+topology = ["1,1,2,1", "2,2,1,1"]
+sched_args = { plain = [], fifo = ["-f"] }
+)TOML");
+  int rc = run_captured({KTSTR_VM_BIN, "suite", manifest, "-j2", "--keep-all", "--artifacts", dir + "/art",
+                         "--json", dir + "/suite.json"},
+                        dir);
+  EXPECT_EQ(rc, 0) << slurp(dir + "/out") << slurp(dir + "/err");
+  struct Want {
+    const char* folder;
+    const char* nodes;
+    const char* llcs;
+    const char* args;
+  };
+  for (const Want& w : {Want{"shape[1,1,2,1+plain]", "nodes=0-1", "llcs=0-1", "args="},
+                        Want{"shape[1,1,2,1+fifo]", "nodes=0-1", "llcs=0-1", "args=-f"},
+                        Want{"shape[2,2,1,1+plain]", "nodes=0 1", "llcs=0 1", "args="},
+                        Want{"shape[2,2,1,1+fifo]", "nodes=0 1", "llcs=0 1", "args=-f"}}) {
+    std::string out = slurp(dir + "/art/" + w.folder + "/attempt-1/stdout");
+    EXPECT_NE(out.find(std::string(w.nodes) + "\n"), std::string::npos) << w.folder << ": " << out;
+    EXPECT_NE(out.find(std::string(w.llcs) + "\n"), std::string::npos) << w.folder << ": " << out;
+    EXPECT_NE(out.find(std::string(w.args) + "\n"), std::string::npos) << w.folder << ": " << out;
+  }
+  auto report = nlohmann::json::parse(slurp(dir + "/suite.json"));
+  ASSERT_EQ(report["tests"].size(), 4u);
+  EXPECT_EQ(report["tests"][3]["name"], "shape[2,2,1,1/fifo]");
+  fs::remove_all(dir);
+}
+
 // pids of the processes whose parent is `pid`.
 std::set<pid_t> children_of(pid_t pid) {
   std::set<pid_t> out;
