@@ -6,13 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "ktstr/exit_codes.hpp"
 #include "suite_manifest.hpp"
 
 namespace ktstr::host {
 
 // One boot of one test.
 struct SuiteAttempt {
-  int exit_code = 125;
+  int exit_code = ktstr::exit_code::kInfrastructure;
   std::string reason;       // the run's failure reason; empty when the payload's status stands
   double wall_s = 0;
   nlohmann::json report;    // the run's --json report (stdout_tail, stderr_tail, ...)

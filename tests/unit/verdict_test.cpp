@@ -302,6 +302,14 @@ TEST(VerdictScheduler, DeathShowsTheEndOfItsOutput) {
   EXPECT_FALSE(has(err, "sched| line 9\n")) << "only the last 20 lines:\n" << err;
 }
 
+TEST(VerdictScheduler, NeverAttachedShowsTheEndOfItsOutput) {
+  Session s;
+  s.helo().raw(wire::kSlog, "libbpf: failed to load program\n");
+  s.frame(wire::kSchd, {{"event", "not_attached"}, {"waited_ms", 10000}})
+      .frame(wire::kDone, {{"exit_code", 125}, {"reason", "scheduler did not attach"}});
+  EXPECT_TRUE(has(s.err(), "sched| libbpf: failed to load program\n")) << s.err();
+}
+
 TEST(VerdictScheduler, HealthyRunShowsNoSchedulerOutput) {
   Session s;
   s.helo().raw(wire::kSlog, "all good\n").done(0);
