@@ -188,7 +188,8 @@ int main(int argc, char** argv) {
   pack->add_option("-o,--output", pack_out, "output file")->required();
   add_vm_content(pack, run);
   pack->add_option("--kernel", run.vm.kernel, "kernel whose config is packed as /boot/config-RELEASE");
-  pack->add_option("--compression", compression, "zstd, zstd:LEVEL (1-19), gzip or none")
+  pack->add_option("--compression", compression, "zstd, zstd:LEVEL (1-19), gzip or none (run, shell and suite "
+                   "boot theirs uncompressed: faster under TCG)")
       ->capture_default_str()->check([](const std::string& v) {
         PackSpec probe;
         try {
