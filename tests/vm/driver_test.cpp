@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -129,6 +130,32 @@ TEST(VmDriver, ShellExecWatchdogNamesTheHungPhase) {
   EXPECT_EQ(code, 125) << err;
   EXPECT_EQ(slurp(dir + "/out"), "started\n");
   EXPECT_NE(err.find("watchdog: run exceeded 25 s; hung in payload_started"), std::string::npos) << err;
+  fs::remove_all(dir);
+}
+
+// Issue 11: a host STOP (Ctrl-C) gives the same status in both guest paths: 130 from the guest's
+// own DONE in shell --exec, as in run (VmRunner.CtrlCStopsTheGuestGracefully), not the
+// command's own status after the signal.
+TEST(VmDriver, ShellExecCtrlCIsAGracefulStopWith130FromTheGuest) {
+  std::string dir = make_temp_dir("ktstr-execstop");
+  int fd;
+  pid_t vm = spawn_vm_with_stdout_pipe(
+      {"shell", "--com2-log", dir + "/com2.bin", "--exec", "trap 'exit 7' TERM; echo ready; sleep 600 & wait"}, fd);
+  std::string out;
+  ASSERT_TRUE(read_until(fd, "ready\n", out)) << out;
+  ASSERT_EQ(kill(vm, SIGINT), 0);
+  EXPECT_EQ(wait_status(vm), 130);
+  close(fd);
+  // The guest said so itself: DONE carries 130, although the command exited 7 on SIGTERM.
+  EXPECT_EQ(run_captured({KTSTR_VM_BIN, "decode", "--json", dir + "/com2.bin"}, dir), 0) << slurp(dir + "/err");
+  std::string frames = slurp(dir + "/out"), done;
+  std::istringstream lines(frames);
+  for (std::string l; std::getline(lines, l);)
+    if (l.find("\"DONE\"") != std::string::npos) done = l;
+  ASSERT_FALSE(done.empty()) << frames;
+  auto d = nlohmann::json::parse(done, nullptr, false);
+  ASSERT_FALSE(d.is_discarded()) << done;
+  EXPECT_NE(d.dump().find("\"exit_code\":130"), std::string::npos) << done;
   fs::remove_all(dir);
 }
 
