@@ -186,18 +186,30 @@ def floor_vs_ktstr(d):
     }, max(ROUNDS, 7))
 
 
+GROUPS = ("floor", "kernel_format", "cmdline_words", "firmware", "initramfs_compression", "machine")
+
+
 def run_all(results, log, save=lambda: None):
     """Runs every boot A/B, writes results["boot_ab"] and the flat keys of the table; `save` is
-    called after each group, so a long run keeps what it measured."""
-    ab = {"rounds": ROUNDS, "loadavg_before": loadavg()}
+    called after each group, so a long run keeps what it measured. KTSTR_BENCH_AB_GROUPS=a,b
+    re-runs only those groups and keeps the others from the last results (each group records its
+    own rounds and load)."""
+    only = [g for g in os.environ.get("KTSTR_BENCH_AB_GROUPS", "").split(",") if g]
+    if set(only) - set(GROUPS):
+        raise SystemExit(f"bench: unknown boot A/B group(s) {sorted(set(only) - set(GROUPS))}; groups: {GROUPS}")
+    ab = dict(results.get("boot_ab") or {}) if only else {}
+    ab.update({"rounds": ROUNDS, "loadavg_before": loadavg()})
     results["boot_ab"] = ab
     with tempfile.TemporaryDirectory() as d:
-        for name, fn in (("floor", lambda: floor_vs_ktstr(d)), ("kernel_format", ab_kernel_format),
-                         ("cmdline_words", ab_cmdline_words), ("firmware", ab_firmware),
-                         ("initramfs_compression", lambda: ab_compression(d)), ("machine", ab_machine)):
+        fns = {"floor": lambda: floor_vs_ktstr(d), "kernel_format": ab_kernel_format,
+               "cmdline_words": ab_cmdline_words, "firmware": ab_firmware,
+               "initramfs_compression": lambda: ab_compression(d), "machine": ab_machine}
+        for name in only or GROUPS:
+            fn = fns[name]
             log(f"bench: boot A/B {name} (load {loadavg()}) ...")
             t0 = time.monotonic()
             ab[name] = fn()
+            ab[name + "_rounds"] = ROUNDS if name != "floor" else max(ROUNDS, 7)
             ab[name + "_loadavg_after"] = loadavg()
             ab["loadavg_after"] = loadavg()
             log(f"bench: boot A/B {name} took {time.monotonic() - t0:.0f} s")
@@ -224,7 +236,7 @@ def markdown(results):
         return ""
     defaults = {"kernel_format": "vmlinux (PVH)", "initramfs_compression": "zstd -1", "firmware": "qboot",
                 "machine": "pc"}
-    lines = [f"Boot A/Bs: interleaved, {ab['rounds']} rounds (the floor: 7+), median whole-run wall of "
+    lines = [f"Boot A/Bs: interleaved in rounds (n: the successful runs of a variant), median whole-run wall of "
              "`ktstr-vm run` (the floor's bare PID 1: QEMU start to exit), spread min-max, and init's exec "
              f"on the host timeline. 1-min loadavg {ab['loadavg_before']} before, {ab.get('loadavg_after')} after.",
              "", "| choice | variant | wall median (s) | min-max (s) | init exec (ms) | n | |", "|---|---|---|---|---|---|---|"]
