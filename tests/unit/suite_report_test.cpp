@@ -79,6 +79,9 @@ TEST(SuiteJunit, SurefireElementsAndWellFormedText) {
   EXPECT_NE(x.find("<rerunFailure "), std::string::npos) << x;
   EXPECT_NE(x.find("<skipped message=\"not run\"/>"), std::string::npos) << x;
   EXPECT_NE(x.find("&lt;&amp;&gt;"), std::string::npos) << x;
+  // A payload's invalid UTF-8 never reaches the XML: it is U+FFFD there.
+  EXPECT_EQ(x.find('\xff'), std::string::npos) << x;
+  EXPECT_NE(x.find("bad \xEF\xBF\xBD byte"), std::string::npos) << x;
 }
 
 TEST(SuiteJson, AgreesWithTheOutcomes) {

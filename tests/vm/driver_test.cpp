@@ -111,6 +111,25 @@ TEST(VmDriver, EarlyClosingReaderOfShellExecKeepsTheStatus) {
   EXPECT_EQ(wait_status(vm), 3);
 }
 
+// Item 17: QEMU that dies under the run (here: killed from outside) is named with how it ended,
+// not as a "stream truncated".
+TEST(VmDriver, QemuDyingUnderTheRunIsNamed) {
+  std::string json = temp_file("qemu-died.json", "", 0644);
+  int fd;
+  pid_t vm = spawn_vm_with_stdout_pipe({"run", "--json", json, "--", "sh", "-c", "echo ready; sleep 600"}, fd);
+  std::string out;
+  ASSERT_TRUE(read_until(fd, "ready\n", out)) << out;
+  pid_t qemu = child_of(vm);
+  ASSERT_GT(qemu, 0);
+  ASSERT_EQ(kill(qemu, SIGKILL), 0);
+  EXPECT_EQ(wait_status(vm), 125);
+  close(fd);
+  auto r = nlohmann::json::parse(slurp(json), nullptr, false);
+  ASSERT_TRUE(r.is_object());
+  std::string reason = r.value("reason", "");
+  EXPECT_NE(reason.find("QEMU exited on its own (killed by signal 9"), std::string::npos) << reason;
+}
+
 // Item 20: SIGHUP (the terminal went away) ends the run with 128+1 after a graceful stop.
 TEST(VmDriver, SighupExits129) {
   int fd;
