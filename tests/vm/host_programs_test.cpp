@@ -24,6 +24,15 @@ TEST(VmHostPrograms, DynamicSchedulerWithStressNgByName) {
 }
 
 // bpftool from the host, by name, sees the attached scheduler's struct_ops map.
+// A closure too big for the guest's memory: the boot cannot unpack it (the kernel panics or the
+// initramfs arrives truncated), and ktstr-vm has said why before booting.
+TEST(VmHostPrograms, InitramfsTooBigForTheMemoryIsExplained) {
+  auto r = run_vm({"--memory", "128", "--scheduler", "scx_ktstr_test-dynamic", "--", "stress-ng", "--version"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("warning: the initramfs is "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("more than a quarter of --memory 128"), std::string::npos) << r.err;
+}
+
 TEST(VmHostPrograms, BpftoolShowsTheAttachedScheduler) {
   auto r = run_vm({"--scheduler", "scx_simple", "--", "bpftool", "struct_ops", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
