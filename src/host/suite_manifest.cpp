@@ -241,11 +241,19 @@ SuiteManifest ManifestReader::read() {
   }
   if (m.tests.empty()) throw ManifestError(path_ + ": no [[test]] in the manifest");
   std::map<std::string, int> seen;
+  std::map<std::string, std::string> baselines;  // written baseline file -> the test writing it
   for (const auto& t : m.tests) {
     auto [it, fresh] = seen.emplace(t.name, t.line);
     if (!fresh)
       throw ManifestError(path_ + ":" + std::to_string(t.line) + ": 'name': '" + t.name +
                           "' is already used by the test at line " + std::to_string(it->second));
+    // Tests run side by side: two writing one baseline file would race, and one would be lost.
+    const std::string& out = t.run.write_verifier_baseline;
+    if (out.empty()) continue;
+    auto [bt, first] = baselines.emplace(out, t.name);
+    if (!first)
+      throw ManifestError(path_ + ":" + std::to_string(t.line) + ": 'write_verifier_baseline': tests '" + bt->second +
+                          "' and '" + t.name + "' would both write " + out + "; give each test its own file");
   }
   return m;
 }

@@ -180,6 +180,10 @@ TEST_F(SuiteManifestTest, ErrorsNameFileLineAndKey) {
   EXPECT_TRUE(error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\nmemory = 128\ntopology = \"4,4,1,1\"\n")
                   .starts_with(p + ":1: 'a': --topology: ")) << error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\nmemory = 128\ntopology = \"4,4,1,1\"\n");
   EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\ntelemetry = 1\n"), p + ":4: 'telemetry': expected true or false");
+  EXPECT_EQ(error_of("[defaults]\nwrite_verifier_baseline = \"b.json\"\n[[test]]\nname = \"a\"\nargs = [\"x\"]\n"
+                     "[[test]]\nname = \"b\"\nargs = [\"x\"]\n"),
+            p + ":6: 'write_verifier_baseline': tests 'a' and 'b' would both write " + (dir_ / "b.json").string() +
+                "; give each test its own file");
   EXPECT_EQ(error_of(""), p + ": no [[test]] in the manifest");
   // A TOML syntax error carries the parser's line.
   EXPECT_TRUE(error_of("[[test]]\nname = \"a\nargs = []\n").starts_with(p + ":2: ")) << error_of("[[test]]\nname = \"a\n");
