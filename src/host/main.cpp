@@ -159,7 +159,7 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
   c->add_option("--attach-timeout-ms", o.attach_timeout_ms, "how long init waits for the scheduler to attach "
                 "(default 30000)");
   c->add_option("--qemu-arg", o.vm.qemu_args, "extra QEMU argument, after ktstr-vm's own (repeatable; one word "
-                "each, e.g. --qemu-arg=-machine --qemu-arg=hpet=off)")->allow_extra_args(false);
+                "each, e.g. SeaBIOS instead of qboot: --qemu-arg=-bios --qemu-arg=/usr/share/seabios/bios-256k.bin)")->allow_extra_args(false);
   c->add_option("--silence", o.silence_s, "host watchdog: seconds without any frame before the VM counts as hung")
       ->capture_default_str();
 }
