@@ -14,3 +14,10 @@ set_tests_properties(decode_independent PROPERTIES
 add_test(NAME build_progress
          COMMAND "${CMAKE_CURRENT_SOURCE_DIR}/build_progress_test.sh" "${CMAKE_SOURCE_DIR}" "${CMAKE_BINARY_DIR}")
 set_tests_properties(build_progress PROPERTIES LABELS unit TIMEOUT 300 RUN_SERIAL TRUE)
+
+# examples/ci/: both CI files parse as YAML and hold a shard matrix, the set-up cache, KVM,
+# failed tests' artifacts and JUnit. Debian's python3, which has python3-yaml from setup.sh.
+find_program(KTSTR_SYSTEM_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH REQUIRED)
+add_test(NAME examples_ci
+         COMMAND "${KTSTR_SYSTEM_PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/examples_ci_test.py" "${CMAKE_SOURCE_DIR}/examples/ci")
+set_tests_properties(examples_ci PROPERTIES LABELS unit TIMEOUT 60)
