@@ -1,11 +1,12 @@
 // libFuzzer target for the host session: arbitrary frames (any type, any value) fed into
 // RunSession, the code that turns frames into a verdict and a report, then the verdict, the
-// report and the JUnit escaping of what came in.
+// report (with its telemetry section and -v table) and the JUnit text of what came in.
 // Input: byte 0 holds flags (verbose, --splats=warn, watchdog fired, QEMU exit noted), then
 // records [kind][len_hi][len_lo][len bytes]: kind picks a frame type (or 4 raw type bytes
 // from the value, or console bytes), the value is the frame's.
 // Invariants (abort on violation): nothing throws; the status is 0-255; a run without DONE is
-// 125 with a reason; the JSON report serialises; xml_escape() always gives valid UTF-8.
+// 125 with a reason; the JSON report serialises; xml_escape() and the JUnit report always give
+// valid UTF-8.
 // Build: scripts/fuzz.sh (CMake, KTSTR_PART=fuzz).
 #include <fcntl.h>
 #include <unistd.h>
@@ -32,7 +33,8 @@ void check(bool ok, const char* what) {
 constexpr ktstr::wire::Tag kTypes[] = {
     ktstr::wire::kHelo, ktstr::wire::kPhas, ktstr::wire::kSout, ktstr::wire::kSerr, ktstr::wire::kSlog,
     ktstr::wire::kIlog, ktstr::wire::kSchd, ktstr::wire::kDump, ktstr::wire::kExit, ktstr::wire::kBeat,
-    ktstr::wire::kCrsh, ktstr::wire::kFatl, ktstr::wire::kDone, ktstr::wire::kKmsg,
+    ktstr::wire::kCrsh, ktstr::wire::kFatl, ktstr::wire::kDone, ktstr::wire::kKmsg, ktstr::wire::kTopo,
+    ktstr::wire::kProg, ktstr::wire::kStat,
 };
 constexpr size_t kNumTypes = sizeof kTypes / sizeof kTypes[0];
 
@@ -90,6 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text = r.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   check(!text.empty(), "empty report");
   (void)session.summary_notes();
+  (void)session.telemetry().summary_table();  // the -v table of whatever PROG/STAT carried
+  check(host::valid_utf8(host::junit_report_text("fuzz", r)), "JUnit report is not valid UTF-8");
   check(host::valid_utf8(host::xml_escape(all_values)), "xml_escape gave invalid UTF-8");
   check(host::valid_utf8(host::xml_escape(v.reason)), "xml_escape of the reason gave invalid UTF-8");
   return 0;
