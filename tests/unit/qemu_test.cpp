@@ -90,6 +90,22 @@ TEST(QemuArgv, KvmKeepsThePvhDefaults) {
     EXPECT_EQ(after(kvm, flag), after(tcg, flag)) << flag;
 }
 
+// Only the shell has a virtio console (hvc0); `run` boots without the device, so the guest does
+// not probe it.
+TEST(QemuArgv, VirtioConsoleOnlyForTheShell) {
+  VmOptions vm;
+  auto run = qemu_argv(vm, "tcg", pvh_kernel(), "/t/initrd", "x", QemuSockets{"/c1", "/c2", "", false});
+  auto shell = qemu_argv(vm, "tcg", pvh_kernel(), "/t/initrd", "x", QemuSockets{"/c1", "/c2", "/h", false});
+  auto has = [](const std::vector<std::string>& a, const std::string& w) {
+    return std::find(a.begin(), a.end(), w) != a.end();
+  };
+  EXPECT_FALSE(has(run, "virtio-serial-pci"));
+  EXPECT_FALSE(has(run, "virtconsole,chardev=hvc"));
+  EXPECT_TRUE(has(shell, "virtio-serial-pci"));
+  EXPECT_TRUE(has(shell, "virtconsole,chardev=hvc"));
+  EXPECT_EQ(after(shell, "-chardev").rfind("socket,id=", 0), 0u);
+}
+
 // The default words cost nothing in correctness and come before the user's, so a user's own
 // word (e.g. cryptomgr.notests=0) comes later and wins: the kernel keeps the last value.
 TEST(KernelCmdline, DefaultWordsComeBeforeTheUsersOwn) {
