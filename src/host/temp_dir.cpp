@@ -1,12 +1,13 @@
 #include "temp_dir.hpp"
 
-#include "temp_root.hpp"
-
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -19,6 +20,24 @@ namespace {
 constexpr const char* kPrefix = "ktstr-vm.";
 
 }  // namespace
+
+std::string temp_root() {
+  const char* env = std::getenv("TMPDIR");
+  std::string root = env && *env ? env : "/tmp";
+  std::string setting = env && *env ? "TMPDIR=" + root : "the temp dir /tmp (TMPDIR is not set)";
+  struct stat st;
+  if (::stat(root.c_str(), &st) != 0)
+    throw std::runtime_error(setting + ": " + std::strerror(errno) + " (set TMPDIR to an existing directory)");
+  if (!S_ISDIR(st.st_mode)) throw std::runtime_error(setting + ": not a directory");
+  if (::access(root.c_str(), W_OK | X_OK) != 0)
+    throw std::runtime_error(setting + ": not writable (" + std::strerror(errno) + ")");
+  // The longest path made inside: ROOT/ktstr-vm.XXXXXX/com2.sock, a unix socket address.
+  size_t longest = root.size() + 1 + std::strlen(kPrefix) + std::strlen("XXXXXX/com2.sock");
+  if (longest >= sizeof(sockaddr_un::sun_path))
+    throw std::runtime_error(setting + ": too long for QEMU's unix sockets inside it (" + std::to_string(longest) +
+                             " > " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes); use a shorter TMPDIR");
+  return root;
+}
 
 size_t remove_stale_temp_dirs(const std::string& base) {
   size_t removed = 0;

@@ -9,9 +9,14 @@
 
 namespace ktstr::host {
 
+// Where temp dirs are made: $TMPDIR, else /tmp. Throws std::runtime_error naming TMPDIR and its
+// value if it does not exist, is not a directory, is not writable, or is too long for the unix
+// sockets QEMU connects to inside a temp dir. Checked before anything boots.
+std::string temp_root();
+
 class TempDir {
  public:
-  // Removes stale dirs (remove_stale_temp_dirs), then creates $TMPDIR/ktstr-vm.XXXXXX with its
+  // Removes stale dirs (remove_stale_temp_dirs), then creates temp_root()/ktstr-vm.XXXXXX with its
   // lock held. Throws std::runtime_error if it cannot be created.
   TempDir();
   // Removes the dir, or with `keep` marks it kept (`.keep`) so no later clean-up removes it.
