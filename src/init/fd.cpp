@@ -1,5 +1,7 @@
 #include "fd.hpp"
 
+#include <cctype>
+
 #include <fcntl.h>
 
 namespace ktstr::init {
@@ -19,6 +21,11 @@ bool read_file(const char* path, std::string& out) {
       return false;
     }
   }
+}
+
+std::string trim_trailing_space(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  return s;
 }
 
 }  // namespace ktstr::init

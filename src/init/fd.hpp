@@ -26,4 +26,7 @@ inline std::string errno_message(std::string_view what, int err) {
 // Reads a whole small file (sysfs, /proc, initramfs lists). Returns false and sets errno on failure.
 bool read_file(const char* path, std::string& out);
 
+// `s` without its trailing whitespace: a sysfs or /proc value without its newline.
+std::string trim_trailing_space(std::string s);
+
 }  // namespace ktstr::init

@@ -28,11 +28,6 @@ std::vector<std::string> read_lines(const char* path) {
   return lines;
 }
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 void Scheduler::send_event(const std::string& event, const std::string& extra) {
@@ -86,7 +81,7 @@ void Scheduler::handle_exit(const ExitStatus& s) {
   read_file(kScxState, st);
   std::string fields = "\"status\":{" + s.json_fields() + "},\"exit_code\":" +
                        std::to_string(s.exit_code()) + ",\"ms\":" + std::to_string(ms) +
-                       ",\"kernel_state\":" + json_str(trimmed(st)) + ",\"t_reaped_ns\":" + std::to_string(reaped_ns);
+                       ",\"kernel_state\":" + json_str(trim_trailing_space(st)) + ",\"t_reaped_ns\":" + std::to_string(reaped_ns);
   if (std::string k = kernel_exit_ ? kernel_exit_() : ""; !k.empty()) fields += ",\"kernel_exit\":" + k;
   if (state_ == State::stopped) {
     send_event("stopped", fields);
@@ -108,9 +103,9 @@ bool Scheduler::wait_attached(uint32_t timeout_ms) {
     bool ops_ok = read_file(kScxRootOps, ops);
     bool st_ok = read_file(kScxState, st);
     sysfs_seen = sysfs_seen || ops_ok || st_ok;
-    ops = trimmed(ops);
+    ops = trim_trailing_space(ops);
     if (!ops.empty() && !ops_ns) ops_ns = boottime_ns();
-    last_state = trimmed(st);
+    last_state = trim_trailing_space(st);
     // root/ops appears while state is still "enabling": only "enabled" means the payload may run.
     if (!ops.empty() && last_state == "enabled" && state_ == State::spawned) {
       ops_ = ops;

@@ -21,11 +21,6 @@ constexpr const char* kScxDir = "/sys/kernel/sched_ext/";
 // A PROG frame must stay well inside kMaxValue: ~200 bytes per program.
 constexpr size_t kMaxPrograms = 200;
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  return s;
-}
-
 bool write_text(const char* path, const std::string& text, int& err) {
   UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
   if (!fd.valid() || !write_all(fd.get(), text.data(), text.size())) {
@@ -46,7 +41,7 @@ bool split_counter(const std::string& line, std::string& name, std::string& valu
   name = line.substr(0, sp);
   size_t v = line.find_first_not_of(" \t", sp);
   if (v == std::string::npos) return false;
-  value = trimmed(line.substr(v));
+  value = trim_trailing_space(line.substr(v));
   if (!all_digits(value)) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
@@ -76,10 +71,10 @@ void Telemetry::start() {
   int err = 0;
   if (!read_file(kStatsSysctl, old)) {
     stats_note_ = errno_message(std::string("not available: ") + kStatsSysctl, errno);
-  } else if (trimmed(old) != "1" && !write_text(kStatsSysctl, "1\n", err)) {
+  } else if (trim_trailing_space(old) != "1" && !write_text(kStatsSysctl, "1\n", err)) {
     stats_note_ = errno_message(std::string("not available: writing 1 to ") + kStatsSysctl, err);
   } else {
-    saved_stats_ = trimmed(old) + "\n";
+    saved_stats_ = trim_trailing_space(old) + "\n";
   }
   if (!stats_note_.empty()) spdlog::warn("telemetry: BPF run stats {}", stats_note_);
 }
@@ -165,8 +160,8 @@ void Telemetry::sample(const char* why) {
   bool first = true;
   for (const char* name : {"nr_rejected", "hotplug_seq", "enable_seq"}) {
     std::string val;
-    if (!read_file((std::string(kScxDir) + name).c_str(), val) || !all_digits(trimmed(val))) continue;
-    v += std::string(first ? "" : ",") + "\"" + name + "\":" + trimmed(val);
+    if (!read_file((std::string(kScxDir) + name).c_str(), val) || !all_digits(trim_trailing_space(val))) continue;
+    v += std::string(first ? "" : ",") + "\"" + name + "\":" + trim_trailing_space(val);
     first = false;
   }
   v += "},\"progs\":[";
