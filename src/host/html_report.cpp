@@ -307,7 +307,9 @@ int report_command(const ReportOptions& o) {
   json r = json::parse(buf.str(), nullptr, false);
   if (r.is_discarded() || !r.is_object()) throw std::runtime_error(o.input + ": not a JSON report (an object)");
   std::ofstream out(o.html);
-  if (!(out << html_report(r))) throw std::runtime_error("cannot write " + o.html);
+  out << html_report(r);
+  out.close();  // a full disk shows at the last flush
+  if (!out) throw std::runtime_error("cannot write " + o.html);
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -44,8 +45,9 @@ void write_verifier_baseline(const std::string& path, const std::vector<BpfProgr
   for (const auto& b : programs) p[b.key] = b.verified_insns;
   j["programs"] = p;
   std::ofstream f(path);
-  if (!(f << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"))
-    throw std::runtime_error("cannot write verifier baseline " + path);
+  f << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  f.close();  // a full disk shows at the last flush
+  if (!f) throw std::runtime_error("cannot write verifier baseline " + path);
 }
 
 BaselineCheck check_verifier_baseline(const VerifierBaseline& base, const std::vector<BpfProgram>& programs,
@@ -55,9 +57,9 @@ BaselineCheck check_verifier_baseline(const VerifierBaseline& base, const std::v
     c.failure = "verifier baseline " + base.path + ": the guest reported no BPF programs to compare";
     return c;
   }
-  std::map<std::string, bool> in_run;
+  std::set<std::string> in_run;
   for (const auto& p : programs) {
-    in_run[p.key] = true;
+    in_run.insert(p.key);
     auto it = base.programs.find(p.key);
     if (it == base.programs.end()) {
       c.notes.push_back(p.key + ": not in the baseline (" + std::to_string(p.verified_insns) + " verified insns)");
