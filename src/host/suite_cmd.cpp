@@ -86,8 +86,8 @@ class SuiteRunner {
   std::deque<Pending> queue_;
   std::vector<std::unique_ptr<Running>> running_;
   unsigned jobs_ = 1, done_ = 0, failures_ = 0;
-  bool stopping_ = false, interrupted_ = false;
-  int signal_ = 0;
+  bool stopping_ = false;
+  int signal_ = 0;  // the first signal that stopped the suite; 0 = none
   const bool tty_;
   Clock::time_point t0_ = Clock::now(), last_status_{};
 };
@@ -170,7 +170,7 @@ void SuiteRunner::finished(std::size_t i) {
 
 void SuiteRunner::on_signal(int signo) {
   if (signo == SIGWINCH) return;
-  stopping_ = interrupted_ = true;
+  stopping_ = true;
   if (!signal_) signal_ = signo;
   for (auto& r : running_) r->session->on_signal(signo);  // the first asks each guest to STOP
 }
@@ -226,12 +226,13 @@ int SuiteRunner::run() {
 int SuiteRunner::conclude() {
   if (tty_) std::fputs("\r\033[K", stdout);
   SuiteTotals t = totals(outcomes_, since(t0_));
-  std::string summary = summary_text(outcomes_, t, interrupted_);
+  bool interrupted = signal_ != 0;
+  std::string summary = summary_text(outcomes_, t, interrupted);
   std::fwrite(summary.data(), 1, summary.size(), stdout);
   std::fflush(stdout);
-  int rc = interrupted_ ? exit_code::for_signal(signal_) : (t.failed || t.not_run) ? 1 : 0;
+  int rc = interrupted ? exit_code::for_signal(signal_) : (t.failed || t.not_run) ? 1 : 0;
   if (junit_.is_open()) junit_.write(suite_junit_text(m_, outcomes_, t));
-  if (json_.is_open()) json_.write(json_report_text(suite_json(m_, outcomes_, t, interrupted_)));
+  if (json_.is_open()) json_.write(json_report_text(suite_json(m_, outcomes_, t, interrupted)));
   for (const OutputFile* f : {&junit_, &json_}) {
     if (f->error().empty()) continue;
     std::cerr << "ktstr-vm suite: " << f->error() << "\n";

@@ -172,14 +172,14 @@ void ManifestReader::read_test(const toml::table& tt, const SuiteTest& defaults,
 // The product of the matrix's topologies and sched_args profiles, topology outermost; profiles in
 // the order the file lists them. A variant is named base[topology/profile].
 void ManifestReader::expand(const SuiteTest& base, const toml::table& m, std::vector<SuiteTest>& out) const {
-  std::vector<std::string> topologies;
+  std::vector<std::pair<std::string, Topology>> topologies;  // as written, and parsed
   std::vector<std::pair<std::string, std::vector<std::string>>> profiles;
   for (const auto& [k, v] : m) {
     std::string key(k.str());
     if (key == "topology") {
-      topologies = strings(v, "matrix.topology");
+      for (const auto& text : strings(v, "matrix.topology"))
+        topologies.emplace_back(text, topology(v, "matrix.topology", text));
       if (topologies.empty()) fail(v.source(), "matrix.topology", "must not be empty");
-      for (const auto& t : topologies) (void)topology(v, "matrix.topology", t);
     } else if (key == "sched_args") {
       const toml::table* pt = v.as_table();
       if (!pt || pt->empty()) fail(v.source(), "matrix.sched_args", "expected a table of named profiles");
@@ -194,14 +194,14 @@ void ManifestReader::expand(const SuiteTest& base, const toml::table& m, std::ve
     }
   }
   if (topologies.empty() && profiles.empty()) fail(m.source(), "matrix", "is empty");
-  if (topologies.empty()) topologies.push_back(base.topology);
+  if (topologies.empty()) topologies.emplace_back(base.topology, base.run.vm.topology);
   if (profiles.empty()) profiles.emplace_back("", std::vector<std::string>{});
   bool name_topo = m.contains("topology"), name_prof = m.contains("sched_args");
-  for (const auto& topo : topologies) {
+  for (const auto& [topo, shape] : topologies) {
     for (const auto& [prof, args] : profiles) {
       SuiteTest v = base;
       v.topology = topo;
-      if (!topo.empty()) v.run.vm.topology = topology(m, "matrix.topology", topo);
+      v.run.vm.topology = shape;
       v.run.pack.sched_args.insert(v.run.pack.sched_args.end(), args.begin(), args.end());
       std::string tag = name_topo ? topo : "";
       if (name_prof) tag += (tag.empty() ? "" : "/") + prof;

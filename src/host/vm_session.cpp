@@ -89,7 +89,7 @@ void VmSession::prepare() {
   // Uncompressed: this initramfs lives for one boot, and the kernel unpacks a plain cpio faster
   // under TCG than it decompresses one (bench/: init exec ~65 ms sooner than zstd -1, 11 rounds).
   pack.compression = Compression::none;
-  std::string initrd = tmp_.path() + "/initramfs.cpio";
+  std::string initrd = initrd_path();
   for (const auto& note : pack_initramfs(pack, initrd))
     if (o_.verbose) (void)write_all(io_.err_fd, "ktstr-vm: " + note + "\n");
   // The guest holds the archive and its unpacked copy at once, the copy in a rootfs capped at
@@ -109,7 +109,7 @@ void VmSession::launch(const sigset_t& child_mask) {
   ch_[kCom1].listener = listen_unix(socks.com1);
   ch_[kCom2].listener = listen_unix(socks.com2);
   if (!socks.hvc.empty()) ch_[kHvc].listener = listen_unix(socks.hvc);
-  auto argv = qemu_argv(o_.vm, accel_, kernel_, tmp_.path() + "/initramfs.cpio",
+  auto argv = qemu_argv(o_.vm, accel_, kernel_, initrd_path(),
                         kernel_cmdline(o_.vm, guest_keys()), socks);
   if (o_.verbose) {
     std::string cmd;
@@ -302,21 +302,22 @@ Verdict VmSession::judge() const {
 void VmSession::apply_telemetry_options(Verdict& v) {
   const auto& t = session_.telemetry();
   if (o_.verbose) (void)write_all(io_.err_fd, t.summary_table());
+  auto fail = [&](const std::string& why) {  // said either way; a failing run keeps its own status
+    (void)write_all(io_.err_fd, "ktstr-vm: " + why + "\n");
+    if (v.exit_code == exit_code::kOk) v = {exit_code::kInfrastructure, why};
+  };
   if (!o_.write_verifier_baseline.empty()) {
     try {
       write_verifier_baseline(o_.write_verifier_baseline, t.programs(), kernel_.release, o_.scheduler);
       (void)write_all(io_.err_fd, "ktstr-vm: verifier baseline written to " + o_.write_verifier_baseline + "\n");
     } catch (const std::exception& e) {
-      (void)write_all(io_.err_fd, "ktstr-vm: " + std::string(e.what()) + "\n");
-      if (v.exit_code == exit_code::kOk) v = {exit_code::kInfrastructure, e.what()};
+      fail(e.what());
     }
   }
   if (!baseline_) return;
   BaselineCheck c = check_verifier_baseline(*baseline_, t.programs(), o_.verifier_slack_pct);
   for (const auto& n : c.notes) (void)write_all(io_.err_fd, "ktstr-vm: verifier baseline: " + n + "\n");
-  if (c.failure.empty()) return;
-  (void)write_all(io_.err_fd, "ktstr-vm: " + c.failure + "\n");
-  if (v.exit_code == exit_code::kOk) v = {exit_code::kInfrastructure, c.failure};
+  if (!c.failure.empty()) fail(c.failure);
 }
 
 int VmSession::finish() {

@@ -100,6 +100,7 @@ class VmSession {
   void send_resize();
   void kill_qemu();
   Verdict judge() const;
+  std::string initrd_path() const { return tmp_.path() + "/initramfs.cpio"; }
   void apply_telemetry_options(Verdict& v);
   void write_reports(const Verdict& v, const std::string& summary, double wall_s);
   std::string first_output_error() const;
