@@ -14,7 +14,7 @@ constexpr uint64_t kMaxShapeCpus = 65536;  // keeps cpus() and CPU numbers far f
 constexpr uint32_t kMaxCpuNumber = 1u << 20;  // a sysfs CPU list beyond this is garbage
 constexpr size_t kShownGroups = 8;  // a difference names at most this many groups per side
 
-// ktstr's x86_64 presets (its guide, concepts/topology.md), in its order.
+// ktstr's x86_64 presets (its guide's topology chapter), in its order.
 constexpr std::array<TopologyPreset, 24> kPresets = {{
     {"tiny-1llc", {1, 1, 4, 1}},           {"tiny-2llc", {1, 2, 2, 1}},
     {"odd-3llc", {1, 3, 3, 1}},            {"odd-5llc", {1, 5, 3, 1}},

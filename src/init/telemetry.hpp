@@ -1,4 +1,4 @@
-// Scheduler telemetry (docs/wire-protocol.md, PROG and STAT): what the kernel itself counts about
+// Scheduler telemetry (docs/protocol.md, PROG and STAT): what the kernel itself counts about
 // the scheduler under test, sampled by init with raw bpf() calls and sysfs reads, no threads.
 //   - start(): kernel.bpf_stats_enabled=1 for the run (old value restored by finish()), so the
 //     programs' run_cnt/run_time_ns count from the scheduler's first callback;
