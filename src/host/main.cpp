@@ -2,6 +2,9 @@
 // the command line (CLI11) to them.
 #include <CLI/CLI.hpp>
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <stdexcept>
 
@@ -30,7 +33,8 @@ constexpr const char* kFooter = R"(
 EXIT STATUS (run, shell --exec)
   0-123  the payload's own exit code, passed through (run: only when the run around it was clean)
   128+N  a signal N killed the payload (e.g. 137 for SIGKILL)
-  2      usage error: the command line is wrong, nothing ran (any subcommand)
+  2      usage error: the command line is wrong, nothing ran (any subcommand); among them two
+         of --com2-log, --console-log, --sched-log, --json, --junit naming one file
   124    the payload timed out (--timeout)
   125    the run failed around the payload: the scheduler under test died, never attached,
          error-exited or would not stop; the kernel splatted (BUG, WARNING, Oops, stall, ...);
@@ -79,7 +83,8 @@ MANIFEST (TOML; relative paths are relative to the manifest's folder)
   timeout = 60
 
   [[test]]
-  name = "dsp"                 # required, unique: letters, digits, _ - .
+  name = "dsp"                 # required, unique, one folder name: letters, digits, _ - .
+                               # (not "." or "..")
   args = ["./runner", "-t", "dsp"]   # required: PROGRAM and its arguments, as after `run --`
   sched_args = ["-v"]
   include = ["./data"]
@@ -90,15 +95,43 @@ MANIFEST (TOML; relative paths are relative to the manifest's folder)
   topology = ["1,1,2,1", "2,4,2,1"]
   sched_args = { plain = [], llc = ["--enable-llc-awareness"] }
 
+  Files the manifest names (scheduler, include, kernel, sched_enable, splat_rules, baselines, ...)
+  are checked at load: a missing one is a manifest error (2, FILE:LINE: 'key': ...), no VM boots.
+
   Per-test keys: scheduler sched_args include args timeout watchdog memory smp topology kernel
   append accel deny allow splats splat_rules attach_timeout_ms guest_log sched_enable
   sched_disable telemetry (true|false) stats_ms verifier_baseline write_verifier_baseline
   verifier_slack expect_exit. Each test runs exactly as `ktstr-vm run` would; its payload sees
   KTSTR_ATTEMPT (1 on the first attempt, 2 on the first retry, ...).
 
+ARTIFACTS
+  Each test's folder DIR/NAME holds a marker file, .ktstr-vm-artifacts. ktstr-vm only replaces or
+  removes a folder with that marker; any other DIR/NAME (your own `tests/` beside --artifacts .,
+  a folder from an older ktstr-vm) stops the suite before any VM boots (2). Clear old artifacts
+  with rm -r DIR.
+
 EXIT STATUS
-  0 every test passed (flaky ones included); 1 a test failed or was not run; 2 usage or manifest
-  error; 130 interrupted by Ctrl-C (every VM is asked to stop, the summary so far is printed).)";
+  0 every test passed (flaky ones included; also an empty shard, with a note); 1 a test failed or
+  was not run; 2 usage or manifest error, a --filter that matches no test, or an artifacts
+  folder that is not ktstr-vm's; 130 interrupted by Ctrl-C (every VM is asked to stop, the
+  summary so far is printed).)";
+
+// A finite number in [lo, hi]. CLI::Range alone lets "nan" through (every comparison with NaN is
+// false), which turned the verifier guard off; "abc" is named as not a number.
+CLI::Validator finite_number(double lo, double hi) {
+  char range[64];
+  std::snprintf(range, sizeof range, "%g to %g", lo, hi);
+  return CLI::Validator(
+      [lo, hi, r = std::string(range)](std::string& text) -> std::string {
+        char* end = nullptr;
+        double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+          return "'" + text + "' is not a finite number (expected " + r + ")";
+        if (v < lo || v > hi) return "'" + text + "' is out of range " + r;
+        return "";
+      },
+      "NUMBER in " + std::string(range));
+}
 
 void add_vm_content(CLI::App* c, RunOptions& o) {
   c->add_option("--init", o.init, "init binary to pack as /init (default: init beside ktstr-vm)");
@@ -144,9 +177,12 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
          ". CPUs are numbered in order, threads innermost; --memory is split evenly across the nodes. "
          "The guest checks it got this shape (125 if not)")
       ->excludes(smp);
-  // Shape against machine and memory, once every option is known: refused before boot.
-  c->callback([&o] {
+  // Shape against machine and memory, output files, verifier options, once every option is
+  // known: refused before boot.
+  c->callback([c, &o] {
     if (std::string e = vm_options_error(o.vm); !e.empty()) throw CLI::ValidationError(e);
+    const CLI::Option* slack = c->get_option_no_throw("--verifier-slack");
+    if (std::string e = run_options_error(o, slack && slack->count() > 0); !e.empty()) throw CLI::ValidationError(e);
   });
   c->add_option("--memory", o.vm.memory_mb, "guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
   c->add_option("--timeout", o.vm.timeout_s, "payload timeout in seconds inside the guest (0: none); "
@@ -227,12 +263,15 @@ int main(int argc, char** argv) {
   runc->add_option("--stats-ms", run.stats_ms, "scheduler telemetry sample period in ms (default: the 1 s heartbeat; "
                    "0: only at attach and before the scheduler stops)")->check(CLI::Range(0, 3600000));
   runc->add_option("--write-verifier-baseline", run.write_verifier_baseline,
-                   "write each BPF program's verified instruction count of this run to FILE (JSON)");
+                   "write each BPF program's verified instruction count of this run to FILE (JSON); needs "
+                   "--scheduler, and FILE must be writable (checked before boot)");
   runc->add_option("--verifier-baseline", run.verifier_baseline, "compare each BPF program's verified "
-                   "instructions with FILE: a program past it by more than --verifier-slack fails the run (125)")
+                   "instructions with FILE: a program past it by more than --verifier-slack fails the run (125); "
+                   "needs --scheduler")
       ->check(CLI::ExistingFile);
-  runc->add_option("--verifier-slack", run.verifier_slack_pct, "percent a program may exceed the baseline by")
-      ->capture_default_str()->check(CLI::Range(0.0, 10000.0));
+  runc->add_option("--verifier-slack", run.verifier_slack_pct, "percent a program may exceed the baseline by "
+                   "(a finite number; only with --verifier-baseline)")
+      ->capture_default_str()->check(finite_number(0.0, 10000.0));
   runc->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole run "
                    "(default: --timeout + 120, or 3600)");
   add_vm_logs(runc, run, "write COM1 (kernel console, trace_pipe) to this file");
@@ -268,7 +307,7 @@ its bytes are typed in order and its end ends the session, as with ssh: the shel
   suite->add_option("--shard", suite_opts.shard, "run shard I of N (I/N): the selected tests dealt round-robin "
                     "in manifest order, so N machines together run each test once");
   suite->add_option("--filter", suite_opts.filters, "run only tests whose name matches this glob, or equals it "
-                    "(repeatable: any may match)")->allow_extra_args(false);
+                    "(repeatable: any may match); filters that match no test are a usage error (2)")->allow_extra_args(false);
   suite->add_option("--retries", suite_opts.retries, "rerun a failed test up to N times; one that then passes "
                     "is reported flaky and counts as passed")->check(CLI::Range(0, 100));
   suite->add_flag("--fail-fast", suite_opts.fail_fast, "start no further test after the first failure");
@@ -276,7 +315,8 @@ its bytes are typed in order and its end ends the session, as with ssh: the shel
                     "<flakyFailure> (surefire)");
   suite->add_option("--json", suite_opts.json, "write the same results as JSON, with every attempt's run report");
   suite->add_option("--artifacts", suite_opts.artifacts, "folder for each test's files: com2.bin, console.log, "
-                    "sched.log, stdout, stderr, report.json (kept for failed and flaky tests)")
+                    "sched.log, stdout, stderr, report.json (kept for failed and flaky tests) in DIR/NAME, "
+                    "marked as ktstr-vm's; a DIR/NAME without the mark is never touched (2, before any VM)")
       ->capture_default_str();
   suite->add_flag("--keep-all", suite_opts.keep_all, "keep the artifacts of passed tests too");
   suite->add_flag("--list", suite_opts.list, "print the selected tests' names (matrix variants expanded), run nothing");

@@ -38,6 +38,12 @@ struct RunOptions {
 // The KTSTR_* cmdline keys every mode passes: timeout, init's log level, attach timeout, extras.
 std::vector<std::string> run_keys(const RunOptions& opts);
 
+// Why these options cannot make a sensible run, before anything boots ("" if they can): two
+// output options naming one file, a --write-verifier-baseline that cannot be written, a verifier
+// baseline without a scheduler (nothing would load BPF programs to compare), --verifier-slack
+// (`slack_given`) without --verifier-baseline. `ktstr-vm run` and `shell` exit 2 with it.
+std::string run_options_error(const RunOptions& opts, bool slack_given);
+
 // Runs the whole thing; returns the process exit code (payload's, or 124/125/126/127).
 int run_command(const RunOptions& opts);
 

@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
@@ -17,7 +19,9 @@
 #include "report.hpp"
 #include "vm_process.hpp"
 #include "session_loop.hpp"
+#include "output_paths.hpp"
 #include "status_error.hpp"
+#include "suite_artifacts.hpp"
 #include "suite_report.hpp"
 #include "suite_select.hpp"
 #include "vm_session.hpp"
@@ -30,14 +34,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// A test's folder name: its name with '/' (a matrix variant's topology/profile) made '+', and
-// anything unprintable '_'.
-std::string folder_name(const std::string& name) {
-  std::string out;
-  for (char c : name) out += c == '/' ? '+' : (c > ' ' && c < 127 ? c : '_');
-  return out;
-}
 
 class SuiteRunner {
  public:
@@ -96,10 +92,7 @@ void SuiteRunner::start(const Pending& p) {
   const SuiteTest& t = *outcomes_[p.outcome].test;
   auto r = std::make_unique<Running>();
   r->what = p;
-  fs::path dir = fs::path(o_.artifacts) / folder_name(t.name) / ("attempt-" + std::to_string(p.attempt));
-  std::error_code ec;
-  if (p.attempt == 1) fs::remove_all(dir.parent_path(), ec);  // a previous suite run's files
-  fs::create_directories(dir, ec);
+  fs::path dir = fs::path(o_.artifacts) / artifact_folder_name(t.name) / ("attempt-" + std::to_string(p.attempt));
   r->dir = dir.string();
   r->opts = std::make_unique<RunOptions>(t.run);
   RunOptions& o = *r->opts;
@@ -109,10 +102,17 @@ void SuiteRunner::start(const Pending& p) {
   o.json_report = (dir / "report.json").string();
   o.junit_report.clear();
   o.guest_keys.push_back("KTSTR_ATTEMPT=" + std::to_string(p.attempt));
-  r->out = UniqueFd(::open((dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  r->err = UniqueFd(::open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   try {
-    if (!r->out.valid() || !r->err.valid()) throw std::runtime_error("cannot write artifacts in " + r->dir);
+    // A previous suite run's folder is replaced, only if it carries our marker (checked for every
+    // test before the first VM; this catches one that appeared since).
+    if (p.attempt == 1) make_artifact_folder(dir.parent_path().string());
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw std::runtime_error("cannot create " + r->dir + ": " + ec.message());
+    r->out = UniqueFd(::open((dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    r->err = UniqueFd(::open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!r->out.valid() || !r->err.valid())
+      throw std::runtime_error("cannot write artifacts in " + r->dir + ": " + std::strerror(errno));
     r->session = std::make_unique<VmSession>(o, VmMode::run, SessionIo{-1, r->out.get(), r->err.get()});
     r->session->prepare();
     r->session->launch(signals_.child_mask());
@@ -154,13 +154,11 @@ void SuiteRunner::record(Running& r, int status, const std::string& setup_error)
 void SuiteRunner::finished(std::size_t i) {
   SuiteOutcome& out = outcomes_[i];
   ++done_;
-  fs::path dir = fs::path(o_.artifacts) / folder_name(out.test->name);
-  if (out.status() == SuiteOutcome::Status::passed && !o_.keep_all) {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  } else {
-    out.artifacts = dir.string();
-  }
+  fs::path dir = fs::path(o_.artifacts) / artifact_folder_name(out.test->name);
+  // Only our own, marked folder is removed; the summary names a folder only if there is one.
+  bool removed = out.status() == SuiteOutcome::Status::passed && !o_.keep_all && remove_artifact_folder(dir.string());
+  std::error_code ec;
+  if (!removed && fs::exists(dir, ec)) out.artifacts = dir.string();
   if (out.status() == SuiteOutcome::Status::failed) {
     ++failures_;
     if (o_.fail_fast) stopping_ = true;
@@ -254,13 +252,23 @@ int suite_command(const SuiteOptions& o) {
       for (std::size_t i : selected) std::cout << m.tests[i].name << "\n";
       return exit_code::kOk;
     }
+    // Everything that can refuse the suite does so before the first VM boots.
+    if (std::string e = same_file_error({{"--junit", o.junit}, {"--json", o.json}}); !e.empty())
+      throw std::runtime_error(e);
+    std::vector<std::string> folders;
+    for (std::size_t i : selected) folders.push_back(artifact_folder_name(m.tests[i].name));
+    if (!selected.empty())
+      if (std::string e = prepare_artifacts_dir(o.artifacts, folders); !e.empty()) throw std::runtime_error(e);
     junit = OutputFile("--junit", o.junit);
     json = OutputFile("--json", o.json);
   } catch (const std::exception& e) {
     std::cerr << "ktstr-vm suite: " << e.what() << "\n";
     return exit_code::kUsage;
   }
-  if (selected.empty()) std::cerr << "ktstr-vm suite: no test matches the filters and shard\n";
+  // Only a shard can be empty here (filters that match nothing were refused): a fair 0.
+  if (selected.empty())
+    std::cerr << "ktstr-vm suite: shard " << o.shard << " has no test (fewer selected tests than shards); "
+              << "nothing to run\n";
   ProcessSignals signals;
   SuiteRunner runner(o, std::move(m), std::move(selected), signals, std::move(junit), std::move(json));
   return runner.run();

@@ -2,15 +2,24 @@
 
 #include <toml++/toml.h>
 
+#include "kernel_image.hpp"
 #include "ktstr/topology.hpp"
+#include "output_paths.hpp"
+#include "paths.hpp"
 #include "qemu.hpp"
+#include "splat.hpp"
+#include "verifier_baseline.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -31,9 +40,21 @@ class ManifestReader {
   }
   std::string text(const toml::node& n, const std::string& key) const;
   long long integer(const toml::node& n, const std::string& key, long long lo, long long hi) const;
+  double number(const toml::node& n, const std::string& key, double lo, double hi) const;
   std::vector<std::string> strings(const toml::node& n, const std::string& key) const;
   Topology topology(const toml::node& n, const std::string& key, const std::string& text) const;
   std::string host_path(const std::string& p) const;
+  // The value as a host path that must exist now (a file, or a folder when `folder_ok`).
+  std::string existing_path(const toml::node& n, const std::string& key, bool folder_ok) const;
+  // Runs a check that throws std::exception; its message becomes this key's manifest error.
+  template <typename Check>
+  void checked(const toml::node& n, const std::string& key, Check&& check) const {
+    try {
+      check();
+    } catch (const std::exception& e) {
+      fail(n.source(), key, e.what());
+    }
+  }
   // A value that names a host file when it holds a '/': "./my_sched", "../bin/x", "/abs".
   std::string maybe_path(const std::string& p) const {
     return p.find('/') == std::string::npos ? p : host_path(p);
@@ -41,6 +62,9 @@ class ManifestReader {
   // Applies one option key common to [defaults] and [[test]]; false if the key is not one.
   bool apply(SuiteTest& t, const std::string& key, const toml::node& v) const;
   void read_test(const toml::table& tt, const SuiteTest& defaults, std::vector<SuiteTest>& out) const;
+  void check_name(const toml::node& n, const std::string& name) const;
+  void check_one_shape(const toml::table& t) const;
+  void check_verifier(const toml::table& tt, const SuiteTest& t) const;
   void expand(const SuiteTest& base, const toml::table& matrix, std::vector<SuiteTest>& out) const;
 
   std::string path_;
@@ -58,6 +82,22 @@ long long ManifestReader::integer(const toml::node& n, const std::string& key, l
   long long v = *n.value<int64_t>();
   if (v < lo || v > hi)
     fail(n.source(), key, std::to_string(v) + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+  return v;
+}
+
+// Every comparison with NaN is false: a range check alone let `nan` through, and a NaN slack
+// turned the verifier guard off. Infinities are refused with it.
+double ManifestReader::number(const toml::node& n, const std::string& key, double lo, double hi) const {
+  auto shown = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return std::string(buf);
+  };
+  std::string range = shown(lo) + ".." + shown(hi);
+  if (!n.is_integer() && !n.is_floating_point()) fail(n.source(), key, "expected a number " + range);
+  double v = n.is_integer() ? double(*n.value<int64_t>()) : *n.value<double>();
+  if (!std::isfinite(v)) fail(n.source(), key, "expected a finite number " + range + ", not " + shown(v));
+  if (v < lo || v > hi) fail(n.source(), key, shown(v) + " is out of range " + range);
   return v;
 }
 
@@ -82,13 +122,27 @@ std::string ManifestReader::host_path(const std::string& p) const {
   return (fp.is_absolute() ? fp : (dir_ / fp)).lexically_normal().string();
 }
 
+std::string ManifestReader::existing_path(const toml::node& n, const std::string& key, bool folder_ok) const {
+  std::string p = host_path(text(n, key));
+  std::error_code ec;
+  auto st = fs::status(p, ec);
+  if (!fs::exists(st)) fail(n.source(), key, p + ": no such file or directory");
+  if (!folder_ok && !fs::is_regular_file(st)) fail(n.source(), key, p + ": not a regular file");
+  return p;
+}
+
 bool ManifestReader::apply(SuiteTest& t, const std::string& key, const toml::node& v) const {
   RunOptions& r = t.run;
-  if (key == "scheduler") r.scheduler = maybe_path(text(v, key));
+  if (key == "scheduler") {
+    r.scheduler = maybe_path(text(v, key));
+    if (!r.scheduler.empty()) checked(v, key, [&] { resolve_scheduler(r.scheduler); });
+  }
   else if (key == "sched_args") r.pack.sched_args = strings(v, key);
   else if (key == "include") {
     r.pack.includes.clear();
-    for (const auto& p : strings(v, key)) r.pack.includes.push_back(host_path(p));
+    const toml::array* a = v.as_array();
+    if (!a) fail(v.source(), key, "expected an array of strings");
+    for (const auto& el : *a) r.pack.includes.push_back(existing_path(el, key, true));
   } else if (key == "timeout") r.vm.timeout_s = unsigned(integer(v, key, 0, 604800));
   else if (key == "watchdog") r.watchdog_s = unsigned(integer(v, key, 0, 604800));
   else if (key == "memory") r.vm.memory_mb = unsigned(integer(v, key, 128, 65536));
@@ -100,35 +154,46 @@ bool ManifestReader::apply(SuiteTest& t, const std::string& key, const toml::nod
     t.topology = text(v, key);
     r.vm.topology = topology(v, key, t.topology);
   }
-  else if (key == "kernel") r.vm.kernel = host_path(text(v, key));
+  else if (key == "kernel") {
+    r.vm.kernel = existing_path(v, key, true);
+    checked(v, key, [&] { kernel_from_setting("kernel", r.vm.kernel); });
+  }
   else if (key == "append") r.vm.append = strings(v, key);
   else if (key == "accel") {
     r.vm.accel = text(v, key);
     if (r.vm.accel != "auto" && r.vm.accel != "tcg" && r.vm.accel != "kvm")
       fail(v.source(), key, "expected auto, tcg or kvm");
-  } else if (key == "deny") r.deny = strings(v, key);
-  else if (key == "allow") r.allow = strings(v, key);
-  else if (key == "splat_rules") r.splat_rules = host_path(text(v, key));
+  } else if (key == "deny" || key == "allow") {
+    // A bad regex would fail every run of the test the same way: refused here instead.
+    (key == "deny" ? r.deny : r.allow) = strings(v, key);
+    SplatClassifier probe;
+    for (const auto& re : key == "deny" ? r.deny : r.allow)
+      checked(v, key, [&] { key == "deny" ? probe.add_deny(re) : probe.add_allow(re); });
+  } else if (key == "splat_rules") {
+    r.splat_rules = existing_path(v, key, false);
+    checked(v, key, [&] { SplatClassifier().load_file(r.splat_rules); });
+  }
   else if (key == "splats") {
     std::string m = text(v, key);
     if (m != "fail" && m != "warn") fail(v.source(), key, "expected \"fail\" or \"warn\"");
     r.splats_warn = m == "warn";
   } else if (key == "attach_timeout_ms") r.attach_timeout_ms = unsigned(integer(v, key, 1, 3600000));
   else if (key == "guest_log") r.guest_log_level = text(v, key);
-  else if (key == "sched_enable") r.pack.sched_enable = host_path(text(v, key));
-  else if (key == "sched_disable") r.pack.sched_disable = host_path(text(v, key));
+  else if (key == "sched_enable") r.pack.sched_enable = existing_path(v, key, false);
+  else if (key == "sched_disable") r.pack.sched_disable = existing_path(v, key, false);
   else if (key == "expect_exit") t.expect_exit = int(integer(v, key, 0, 255));
   else if (key == "telemetry") {
     if (!v.is_boolean()) fail(v.source(), key, "expected true or false");
     r.no_telemetry = !*v.value<bool>();
   } else if (key == "stats_ms") r.stats_ms = int(integer(v, key, 0, 3600000));
-  else if (key == "verifier_baseline") r.verifier_baseline = host_path(text(v, key));
-  else if (key == "write_verifier_baseline") r.write_verifier_baseline = host_path(text(v, key));
-  else if (key == "verifier_slack") {
-    auto pct = v.is_integer() ? std::optional<double>(double(*v.value<int64_t>())) : v.value<double>();
-    if (!pct || *pct < 0 || *pct > 10000) fail(v.source(), key, "expected a percentage, 0 to 10000");
-    r.verifier_slack_pct = *pct;
-  }
+  else if (key == "verifier_baseline") {
+    r.verifier_baseline = existing_path(v, key, false);
+    checked(v, key, [&] { load_verifier_baseline(r.verifier_baseline); });
+  } else if (key == "write_verifier_baseline") {
+    r.write_verifier_baseline = host_path(text(v, key));
+    if (std::string why = unwritable_reason(r.write_verifier_baseline); !why.empty())
+      fail(v.source(), key, r.write_verifier_baseline + ": " + why);
+  } else if (key == "verifier_slack") r.verifier_slack_pct = number(v, key, 0, 10000);
   else return false;
   return true;
 }
@@ -142,10 +207,7 @@ void ManifestReader::read_test(const toml::table& tt, const SuiteTest& defaults,
     std::string key(k.str());
     if (key == "name") {
       t.name = text(v, key);
-      if (t.name.empty()) fail(v.source(), key, "must not be empty");
-      for (char c : t.name)
-        if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
-          fail(v.source(), key, "'" + t.name + "': use letters, digits, '_', '-' and '.' only");
+      check_name(v, t.name);
     } else if (key == "args") {
       t.run.pack.payload = strings(v, key);
       if (t.run.pack.payload.empty()) fail(v.source(), key, "needs at least the program");
@@ -160,6 +222,8 @@ void ManifestReader::read_test(const toml::table& tt, const SuiteTest& defaults,
   }
   if (t.name.empty()) fail(tt.source(), "name", "every [[test]] needs a name");
   if (!has_args) fail(tt.source(), "args", "test '" + t.name + "' needs args = [PROGRAM, ARG...]");
+  check_one_shape(tt);
+  check_verifier(tt, t);
   t.base_name = t.name;
   size_t first = out.size();
   if (matrix) expand(t, *matrix, out);
@@ -167,6 +231,40 @@ void ManifestReader::read_test(const toml::table& tt, const SuiteTest& defaults,
   // A shape the machine cannot hold with this memory is refused here, as `run` refuses it.
   for (size_t i = first; i < out.size(); ++i)
     if (std::string e = vm_options_error(out[i].run.vm); !e.empty()) fail(tt.source(), out[i].name, e);
+}
+
+// A name is one folder below --artifacts (DIR/NAME is replaced when the test starts): `..` was
+// the artifacts folder's parent, the working directory by default, and `.` the folder itself.
+void ManifestReader::check_name(const toml::node& n, const std::string& name) const {
+  if (name.empty()) fail(n.source(), "name", "must not be empty");
+  for (char c : name)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
+      fail(n.source(), "name", "'" + name + "': use letters, digits, '_', '-' and '.' only");
+  if (name == "." || name == "..")
+    fail(n.source(), "name", "'" + name + "': a test name is a folder name under --artifacts; '.' and '..' are not");
+}
+
+// `run` refuses --smp beside --topology; in one table they would silently replace each other.
+void ManifestReader::check_one_shape(const toml::table& t) const {
+  if (t.contains("smp") && t.contains("topology"))
+    fail(t["smp"].node()->source(), "smp", "beside 'topology' in one table; give one (smp = N is topology 1,1,N,1)");
+}
+
+// As `run` refuses them: a baseline without a scheduler has no BPF programs to compare, and a
+// test's own verifier_slack without a baseline would be ignored. (A slack in [defaults] may serve
+// tests that have a baseline.)
+void ManifestReader::check_verifier(const toml::table& tt, const SuiteTest& t) const {
+  const RunOptions& r = t.run;
+  for (const auto& [key, path] : {std::pair{"verifier_baseline", &r.verifier_baseline},
+                                   std::pair{"write_verifier_baseline", &r.write_verifier_baseline}}) {
+    if (!path->empty() && r.scheduler.empty()) {
+      const toml::node* at = tt.get(key);
+      fail(at ? at->source() : tt.source(), key,
+           "test '" + t.name + "' has no scheduler: without one no BPF programs are loaded to compare");
+    }
+  }
+  if (const toml::node* slack = tt.get("verifier_slack"); slack && r.verifier_baseline.empty())
+    fail(slack->source(), "verifier_slack", "test '" + t.name + "' has no verifier_baseline to allow slack against");
 }
 
 // The product of the matrix's topologies and sched_args profiles, topology outermost; profiles in
@@ -212,6 +310,9 @@ void ManifestReader::expand(const SuiteTest& base, const toml::table& m, std::ve
 }
 
 SuiteManifest ManifestReader::read() {
+  std::error_code ec;
+  if (fs::is_directory(path_, ec))
+    throw ManifestError(path_ + ": is a directory; give the manifest's TOML file");
   toml::table root;
   try {
     root = toml::parse_file(path_);
@@ -226,6 +327,7 @@ SuiteManifest ManifestReader::read() {
     if (!dt) fail(d->source(), "defaults", "expected a table");
     for (const auto& [k, v] : *dt)
       if (!apply(defaults, std::string(k.str()), v)) fail(k.source(), std::string(k.str()), "unknown key in [defaults]");
+    check_one_shape(*dt);
   }
   for (const auto& [k, v] : root) {
     std::string key(k.str());
@@ -241,12 +343,22 @@ SuiteManifest ManifestReader::read() {
   }
   if (m.tests.empty()) throw ManifestError(path_ + ": no [[test]] in the manifest");
   std::map<std::string, int> seen;
+  std::map<std::string, std::string> folders;    // artifacts folder -> the test owning it
   std::map<std::string, std::string> baselines;  // written baseline file -> the test writing it
   for (const auto& t : m.tests) {
     auto [it, fresh] = seen.emplace(t.name, t.line);
     if (!fresh)
       throw ManifestError(path_ + ":" + std::to_string(t.line) + ": 'name': '" + t.name +
                           "' is already used by the test at line " + std::to_string(it->second));
+    // Matrix variants map '/' to '+': two names must not share one folder, nor exceed one.
+    std::string folder = artifact_folder_name(t.name);
+    if (folder.size() > NAME_MAX)
+      throw ManifestError(path_ + ":" + std::to_string(t.line) + ": 'name': '" + t.name + "' is longer than a " +
+                          "folder name may be (" + std::to_string(NAME_MAX) + " bytes)");
+    auto [ft, own] = folders.emplace(folder, t.name);
+    if (!own)
+      throw ManifestError(path_ + ":" + std::to_string(t.line) + ": 'name': tests '" + ft->second + "' and '" +
+                          t.name + "' would share the artifacts folder " + folder);
     // Tests run side by side: two writing one baseline file would race, and one would be lost.
     const std::string& out = t.run.write_verifier_baseline;
     if (out.empty()) continue;
@@ -259,6 +371,12 @@ SuiteManifest ManifestReader::read() {
 }
 
 }  // namespace
+
+std::string artifact_folder_name(const std::string& name) {
+  std::string out;
+  for (char c : name) out += c == '/' ? '+' : (c > ' ' && c < 127 ? c : '_');
+  return out;
+}
 
 SuiteManifest load_manifest(const std::string& path) { return ManifestReader(path).read(); }
 

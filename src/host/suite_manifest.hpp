@@ -31,8 +31,16 @@ struct SuiteManifest {
   std::vector<SuiteTest> tests;  // in manifest order, matrix variants in expansion order
 };
 
-// Reads and validates a manifest; relative paths in it are relative to its folder.
-// Throws ManifestError.
+// A test's artifacts folder name (DIR/NAME, docs/suite.md): its name with '/' (a matrix
+// variant's topology/profile) made '+', and anything unprintable '_'.
+std::string artifact_folder_name(const std::string& test_name);
+
+// Reads and validates a manifest; relative paths in it are relative to its folder. Everything
+// that can be known without a VM is checked here, so a bad manifest boots nothing (and is never a
+// per-test failure that --retries would retry): test names (one folder name each, never `.` or
+// `..`), value types and ranges (non-finite numbers refused), the files it names (scheduler,
+// include, kernel, sched_enable/disable, splat rules, baselines), smp beside topology, verifier
+// options without a scheduler or baseline. Throws ManifestError.
 SuiteManifest load_manifest(const std::string& path);
 
 }  // namespace ktstr::host

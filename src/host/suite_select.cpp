@@ -33,6 +33,12 @@ std::vector<std::size_t> select_tests(const std::vector<SuiteTest>& tests, const
     if (!match) continue;
     if (passed++ % shard.count == shard.index - 1) out.push_back(i);
   }
+  if (!filters.empty() && passed == 0) {
+    std::string list;
+    for (const auto& f : filters) list += (list.empty() ? "'" : ", '") + f + "'";
+    throw std::invalid_argument("--filter " + list + " matches no test of the " + std::to_string(tests.size()) +
+                                " in the manifest (--list shows their names)");
+  }
   return out;
 }
 

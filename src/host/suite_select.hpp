@@ -20,7 +20,9 @@ Shard parse_shard(const std::string& text);
 // (fnmatch) matches its name, or equals it (names hold '[' ']'); no filter passes all. The tests
 // that pass are then dealt round-robin: the k-th (0-based) goes to shard k % N + 1. Every machine
 // computes the same assignment from the same manifest and filters, and the N shards together
-// run each of those tests exactly once.
+// run each of those tests exactly once. Filters that match no test at all are most likely a typo
+// (a CI job would pass with nothing run): std::invalid_argument naming them. An empty shard (more
+// shards than tests) is no error: the result is empty.
 std::vector<std::size_t> select_tests(const std::vector<SuiteTest>& tests, const std::vector<std::string>& filters,
                                       Shard shard);
 

@@ -53,6 +53,12 @@ void write_verifier_baseline(const std::string& path, const std::vector<BpfProgr
 BaselineCheck check_verifier_baseline(const VerifierBaseline& base, const std::vector<BpfProgram>& programs,
                                       double slack_pct) {
   BaselineCheck c;
+  // The options refuse it; should a NaN get here anyway, every comparison with it is false and
+  // the guard would pass anything: fail closed instead.
+  if (!std::isfinite(slack_pct) || slack_pct < 0) {
+    c.failure = "verifier slack " + std::to_string(slack_pct) + " is not a finite percentage: nothing compared";
+    return c;
+  }
   if (programs.empty()) {
     c.failure = "verifier baseline " + base.path + ": the guest reported no BPF programs to compare";
     return c;

@@ -5,8 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -16,11 +20,24 @@ namespace {
 
 class SuiteManifestTest : public ::testing::Test {
  protected:
+  // Files the manifests below name exist (they are checked at load), and the set-up cache is a
+  // private one holding one scheduler name, scx_simple.
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("ktstr-manifest-" + std::to_string(getpid()));
-    fs::create_directories(dir_);
+    fs::create_directories(dir_ / "cache" / "schedulers");
+    fs::create_directories(dir_ / "data");
+    fs::create_directories(dir_ / "out");
+    std::ofstream(dir_ / "cache" / "schedulers" / "scx_simple") << "#!/bin/sh\n";
+    fs::permissions(dir_ / "cache" / "schedulers" / "scx_simple", fs::perms::owner_all);
+    std::ofstream(dir_ / "base.json") << R"({"programs": {"simple_enqueue": 42}})";
+    if (const char* c = std::getenv("KTSTR_CACHE")) old_cache_ = c;
+    setenv("KTSTR_CACHE", (dir_ / "cache").c_str(), 1);
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    if (old_cache_) setenv("KTSTR_CACHE", old_cache_->c_str(), 1);
+    else unsetenv("KTSTR_CACHE");
+    fs::remove_all(dir_);
+  }
   std::string write(const std::string& text) {
     std::string p = (dir_ / "suite.toml").string();
     std::ofstream(p) << text;
@@ -35,6 +52,7 @@ class SuiteManifestTest : public ::testing::Test {
     return "(no error)";
   }
   fs::path dir_;
+  std::optional<std::string> old_cache_;
 };
 
 TEST_F(SuiteManifestTest, DefaultsApplyAndTestsOverride) {
@@ -138,6 +156,7 @@ matrix = { topology = ["tiny-2llc", "1,2,2,2"] }
 TEST_F(SuiteManifestTest, TelemetryAndVerifierBaselineKeys) {
   auto m = load_manifest(write(R"(
 [defaults]
+scheduler = "scx_simple"
 verifier_baseline = "base.json"
 verifier_slack = 5
 
@@ -180,9 +199,9 @@ TEST_F(SuiteManifestTest, ErrorsNameFileLineAndKey) {
   EXPECT_TRUE(error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\nmemory = 128\ntopology = \"4,4,1,1\"\n")
                   .starts_with(p + ":1: 'a': --topology: ")) << error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\nmemory = 128\ntopology = \"4,4,1,1\"\n");
   EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"x\"]\ntelemetry = 1\n"), p + ":4: 'telemetry': expected true or false");
-  EXPECT_EQ(error_of("[defaults]\nwrite_verifier_baseline = \"b.json\"\n[[test]]\nname = \"a\"\nargs = [\"x\"]\n"
-                     "[[test]]\nname = \"b\"\nargs = [\"x\"]\n"),
-            p + ":6: 'write_verifier_baseline': tests 'a' and 'b' would both write " + (dir_ / "b.json").string() +
+  EXPECT_EQ(error_of("[defaults]\nscheduler = \"scx_simple\"\nwrite_verifier_baseline = \"b.json\"\n[[test]]\n"
+                     "name = \"a\"\nargs = [\"x\"]\n[[test]]\nname = \"b\"\nargs = [\"x\"]\n"),
+            p + ":7: 'write_verifier_baseline': tests 'a' and 'b' would both write " + (dir_ / "b.json").string() +
                 "; give each test its own file");
   EXPECT_EQ(error_of(""), p + ": no [[test]] in the manifest");
   // A TOML syntax error carries the parser's line.
@@ -196,6 +215,119 @@ TEST_F(SuiteManifestTest, MissingFileIsNamed) {
     FAIL();
   } catch (const ManifestError& e) {
     EXPECT_EQ(std::string(e.what()), (dir_ / "nope.toml").string() + ": no such file");
+  }
+}
+
+// A test's name is its folder under --artifacts, which is replaced when the test starts: `..`
+// was the artifacts folder's parent (the working directory by default) and was wiped.
+TEST_F(SuiteManifestTest, NamesThatAreNotOneFolderNameAreRefused) {
+  std::string p = (dir_ / "suite.toml").string();
+  EXPECT_EQ(error_of("[[test]]\nname = \"..\"\nargs = [\"true\"]\n"),
+            p + ":2: 'name': '..': a test name is a folder name under --artifacts; '.' and '..' are not");
+  EXPECT_EQ(error_of("[[test]]\nname = \".\"\nargs = [\"true\"]\n"),
+            p + ":2: 'name': '.': a test name is a folder name under --artifacts; '.' and '..' are not");
+  EXPECT_EQ(error_of("[[test]]\nname = \"a/b\"\nargs = [\"true\"]\n"),
+            p + ":2: 'name': 'a/b': use letters, digits, '_', '-' and '.' only");
+  EXPECT_EQ(error_of("[[test]]\nname = \"" + std::string(300, 'x') + "\"\nargs = [\"true\"]\n"),
+            p + ":1: 'name': '" + std::string(300, 'x') + "' is longer than a folder name may be (255 bytes)");
+  // Names with dots that are still one folder are fine.
+  auto m = load_manifest(write("[[test]]\nname = \"...\"\nargs = [\"true\"]\n[[test]]\nname = \".a\"\nargs = [\"true\"]\n"));
+  EXPECT_EQ(artifact_folder_name(m.tests[0].name), "...");
+  // Variant names map '/' to '+' in their folder: two that would share one are refused.
+  EXPECT_EQ(error_of("[[test]]\nname = \"t\"\nargs = [\"true\"]\nmatrix = { sched_args = { \"x/y\" = [], \"x+y\" = [] } }\n"),
+            p + ":1: 'name': tests 't[x/y]' and 't[x+y]' would share the artifacts folder t[x+y]");
+}
+
+// NaN passed the old range check (every comparison with it is false) and turned the verifier
+// guard off; infinities are refused with it.
+TEST_F(SuiteManifestTest, NonFiniteNumbersAreRefused) {
+  std::string p = (dir_ / "suite.toml").string();
+  std::string head = "[defaults]\nscheduler = \"scx_simple\"\nverifier_baseline = \"base.json\"\n[[test]]\n"
+                     "name = \"a\"\nargs = [\"true\"]\n";
+  for (const char* v : {"nan", "+nan", "-nan", "inf", "-inf"}) {
+    std::string e = error_of(head + "verifier_slack = " + v + "\n");
+    EXPECT_TRUE(e.starts_with(p + ":7: 'verifier_slack': expected a finite number 0..10000, not ")) << v << ": " << e;
+  }
+  EXPECT_EQ(error_of(head + "verifier_slack = \"5\"\n"), p + ":7: 'verifier_slack': expected a number 0..10000");
+  EXPECT_TRUE(error_of(head + "verifier_slack = 10001.5\n").starts_with(p + ":7: 'verifier_slack': 10001.5"))
+      << error_of(head + "verifier_slack = 10001.5\n");
+  EXPECT_TRUE(error_of("[defaults]\nverifier_slack = nan\n[[test]]\nname = \"a\"\nargs = [\"true\"]\n")
+                  .starts_with(p + ":2: 'verifier_slack': expected a finite number"));
+  auto m = load_manifest(write(head + "verifier_slack = 0\n"));
+  EXPECT_DOUBLE_EQ(m.tests[0].run.verifier_slack_pct, 0.0);
+}
+
+// Files the manifest names are checked at load: a missing one is a manifest error at its line
+// (exit 2, nothing boots), never a per-test 125 that --retries would retry.
+TEST_F(SuiteManifestTest, MissingFilesAreManifestErrorsAtTheirLine) {
+  std::string p = (dir_ / "suite.toml").string();
+  std::string d = dir_.string();
+  std::string head = "[[test]]\nname = \"a\"\nargs = [\"true\"]\n";
+  struct Case {
+    std::string line, want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"scheduler = \"./nope\"", ":4: 'scheduler': scheduler " + d + "/nope: no such file"},
+           {"scheduler = \"scx_nonexistent\"", ":4: 'scheduler': scheduler 'scx_nonexistent': not a file and not a known name"},
+           {"include = [\"data\", \"nope\"]", ":4: 'include': " + d + "/nope: no such file or directory"},
+           {"kernel = \"/nonexistent/vmlinux\"", ":4: 'kernel': /nonexistent/vmlinux: no such file or directory"},
+           {"kernel = \"base.json\"", ":4: 'kernel': "},
+           {"sched_enable = \"nope\"", ":4: 'sched_enable': " + d + "/nope: no such file or directory"},
+           {"sched_disable = \"data\"", ":4: 'sched_disable': " + d + "/data: not a regular file"},
+           {"splat_rules = \"nope\"", ":4: 'splat_rules': " + d + "/nope: no such file or directory"},
+           {"splat_rules = \"base.json\"", ":4: 'splat_rules': "},
+           {"deny = [\"(\"]", ":4: 'deny': "},
+           {"scheduler = \"scx_simple\"\nverifier_baseline = \"nope.json\"",
+            ":5: 'verifier_baseline': " + d + "/nope.json: no such file or directory"},
+           {"scheduler = \"scx_simple\"\nverifier_baseline = \"data/../suite.toml\"", ":5: 'verifier_baseline': verifier baseline "},
+           {"scheduler = \"scx_simple\"\nwrite_verifier_baseline = \"no/dir/b.json\"",
+            ":5: 'write_verifier_baseline': " + d + "/no/dir/b.json: No such file or directory"},
+           {"scheduler = \"scx_simple\"\nwrite_verifier_baseline = \"data\"",
+            ":5: 'write_verifier_baseline': " + d + "/data: Is a directory"},
+       }) {
+    std::string e = error_of(head + c.line + "\n");
+    EXPECT_TRUE(e.starts_with(p + c.want)) << c.line << "\n  got: " << e;
+  }
+  // The same in [defaults], at the default's line.
+  EXPECT_EQ(error_of("[defaults]\ninclude = [\"gone\"]\n" + head), p + ":2: 'include': " + d + "/gone: no such file or directory");
+  // Checking writability leaves nothing behind.
+  load_manifest(write(head + "scheduler = \"scx_simple\"\nwrite_verifier_baseline = \"out/new.json\"\n"));
+  EXPECT_FALSE(fs::exists(dir_ / "out" / "new.json"));
+}
+
+TEST_F(SuiteManifestTest, SmpBesideTopologyInOneTableIsRefused) {
+  std::string p = (dir_ / "suite.toml").string();
+  EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"true\"]\nsmp = 2\ntopology = \"1,1,2,1\"\n"),
+            p + ":4: 'smp': beside 'topology' in one table; give one (smp = N is topology 1,1,N,1)");
+  EXPECT_EQ(error_of("[defaults]\ntopology = \"1,1,2,1\"\nsmp = 2\n[[test]]\nname = \"a\"\nargs = [\"true\"]\n"),
+            p + ":3: 'smp': beside 'topology' in one table; give one (smp = N is topology 1,1,N,1)");
+}
+
+TEST_F(SuiteManifestTest, VerifierOptionsNeedASchedulerAndSlackNeedsABaseline) {
+  std::string p = (dir_ / "suite.toml").string();
+  std::string head = "[[test]]\nname = \"a\"\nargs = [\"true\"]\n";
+  EXPECT_EQ(error_of(head + "verifier_baseline = \"base.json\"\n"),
+            p + ":4: 'verifier_baseline': test 'a' has no scheduler: without one no BPF programs are loaded to compare");
+  EXPECT_EQ(error_of(head + "write_verifier_baseline = \"out/b.json\"\n"),
+            p + ":4: 'write_verifier_baseline': test 'a' has no scheduler: without one no BPF programs are loaded to "
+                "compare");
+  EXPECT_EQ(error_of("[defaults]\nscheduler = \"scx_simple\"\nverifier_baseline = \"base.json\"\n" + head +
+                     "scheduler = \"\"\n"),
+            p + ":4: 'verifier_baseline': test 'a' has no scheduler: without one no BPF programs are loaded to compare");
+  EXPECT_EQ(error_of(head + "scheduler = \"scx_simple\"\nverifier_slack = 5\n"),
+            p + ":5: 'verifier_slack': test 'a' has no verifier_baseline to allow slack against");
+  // A slack in [defaults] may serve the tests that have a baseline.
+  auto m = load_manifest(write("[defaults]\nscheduler = \"scx_simple\"\nverifier_slack = 5\n" + head +
+                               "[[test]]\nname = \"b\"\nargs = [\"true\"]\nverifier_baseline = \"base.json\"\n"));
+  EXPECT_DOUBLE_EQ(m.tests[1].run.verifier_slack_pct, 5.0);
+}
+
+TEST_F(SuiteManifestTest, DirectoryAsManifestIsNamedAsADirectory) {
+  try {
+    load_manifest(dir_.string());
+    FAIL();
+  } catch (const ManifestError& e) {
+    EXPECT_EQ(std::string(e.what()), dir_.string() + ": is a directory; give the manifest's TOML file");
   }
 }
 
@@ -225,7 +357,20 @@ TEST(SuiteSelect, FiltersAreGlobsOrExactNamesAndApplyBeforeSharding) {
   EXPECT_EQ(select_tests(tests, {"stress[2,4,2,1/llc]"}, {}), (std::vector<std::size_t>{2}));
   EXPECT_EQ(select_tests(tests, {"a", "b"}, {}), (std::vector<std::size_t>{0, 3}));
   EXPECT_EQ(select_tests(tests, {"stress*"}, Shard{2, 2}), (std::vector<std::size_t>{2}));
-  EXPECT_TRUE(select_tests(tests, {"zzz"}, {}).empty());
+}
+
+// A filter that matches nothing is most likely a typo: refused, where it used to pass a CI job
+// with nothing run. An empty shard (more shards than tests) is fair and empty.
+TEST(SuiteSelect, FiltersMatchingNoTestAreRefusedAnEmptyShardIsNot) {
+  auto tests = named({"a", "b"});
+  try {
+    select_tests(tests, {"zzz", "y*"}, {});
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), "--filter 'zzz', 'y*' matches no test of the 2 in the manifest (--list shows their names)");
+  }
+  EXPECT_TRUE(select_tests(tests, {}, Shard{3, 3}).empty());
+  EXPECT_TRUE(select_tests(tests, {"a"}, Shard{2, 2}).empty());  // the filter matched; the shard is empty
 }
 
 TEST(SuiteSelect, ShardTextIsChecked) {

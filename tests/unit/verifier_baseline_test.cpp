@@ -2,6 +2,7 @@
 // program past the slack fails naming itself and both numbers; bad baseline files are refused.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 
@@ -41,6 +42,15 @@ TEST(VerifierBaseline, OwnBaselinePassesAndLoweredOneFails) {
   EXPECT_NE(bad.failure.find("simple_enqueue verified 110 insns, baseline 99"), std::string::npos) << bad.failure;
   EXPECT_EQ(bad.failure.find("simple_dispatch"), std::string::npos) << bad.failure;
   EXPECT_TRUE(check_verifier_baseline(base, run_programs(), 20).failure.empty());
+}
+
+// NaN passed the old option range check, and every comparison with it is false: the guard let
+// any growth through. The check itself now fails closed.
+TEST(VerifierBaseline, NonFiniteSlackFailsClosed) {
+  VerifierBaseline base{"b", {{"simple_enqueue", 10}, {"simple_dispatch", 40}}};
+  for (double slack : {std::nan(""), HUGE_VAL, -HUGE_VAL})
+    EXPECT_NE(check_verifier_baseline(base, run_programs(), slack).failure.find("not a finite percentage"),
+              std::string::npos) << slack;
 }
 
 TEST(VerifierBaseline, NewGoneAndShrunkProgramsAreNotesNotFailures) {

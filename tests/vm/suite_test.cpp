@@ -176,6 +176,34 @@ TEST(VmSuite, KeepAllKeepsPassedTestsArtifacts) {
   fs::remove_all(dir);
 }
 
+// Each artifact folder carries ktstr-vm's marker; the next run replaces a marked folder, and a
+// folder of the user's in the same place stops the suite before any VM boots, untouched.
+TEST(VmSuite, ArtifactFoldersAreMarkedAndOnlyOursAreReplaced) {
+  std::string dir = make_temp_dir("/tmp/ktstr-suite-test");
+  std::string manifest = write_manifest(dir, "[[test]]\nname = \"hello\"\nargs = [\"echo\", \"hello\"]\n");
+  std::string art = dir + "/art";
+  int rc = run_captured({KTSTR_VM_BIN, "suite", manifest, "--keep-all", "--artifacts", art}, dir);
+  ASSERT_EQ(rc, 0) << slurp(dir + "/out") << slurp(dir + "/err");
+  EXPECT_TRUE(fs::is_regular_file(art + "/hello/.ktstr-vm-artifacts"));
+  std::ofstream(art + "/hello/stale") << "from an older run";
+  // Ours: replaced by the next run.
+  rc = run_captured({KTSTR_VM_BIN, "suite", manifest, "--keep-all", "--artifacts", art}, dir);
+  EXPECT_EQ(rc, 0) << slurp(dir + "/out") << slurp(dir + "/err");
+  EXPECT_FALSE(fs::exists(art + "/hello/stale"));
+  EXPECT_TRUE(fs::is_regular_file(art + "/hello/.ktstr-vm-artifacts"));
+  EXPECT_EQ(slurp(art + "/hello/attempt-1/stdout"), "hello\n");
+  // The user's: named, left alone, nothing boots (no attempt folder appears).
+  fs::remove_all(art + "/hello");
+  fs::create_directories(art + "/hello");
+  std::ofstream(art + "/hello/precious.txt") << "mine";
+  rc = run_captured({KTSTR_VM_BIN, "suite", manifest, "--artifacts", art}, dir);
+  EXPECT_EQ(rc, 2) << slurp(dir + "/out") << slurp(dir + "/err");
+  EXPECT_NE(slurp(dir + "/err").find(art + "/hello"), std::string::npos) << slurp(dir + "/err");
+  EXPECT_EQ(slurp(art + "/hello/precious.txt"), "mine");
+  EXPECT_FALSE(fs::exists(art + "/hello/attempt-1"));
+  fs::remove_all(dir);
+}
+
 // A program that is a host directory or missing ends 126/127 before boot, as in `run`.
 TEST(VmSuite, SetupErrorsKeepRunsExitStatus) {
   std::string dir = make_temp_dir("/tmp/ktstr-suite-test");
