@@ -41,8 +41,8 @@ def main():
     files = [f for f in tracked_files(root)
              if f.endswith(CHECKED_SUFFIXES) or os.path.basename(f) in ("CMakeLists.txt",)]
     for rel in files:
-        if rel.startswith("build/"):
-            continue
+        if rel.startswith("build/") or rel == "tests/doc_citations_test.py":
+            continue  # build output; this checker's own self-check names made-up pages
         try:
             with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
                 lines = f.readlines()
