@@ -551,6 +551,14 @@ TEST_F(PackTest, ScriptInterpretersArePacked) {
     EXPECT_EQ(by["usr/bin/env"].type, unsigned(AE_IFLNK)) << script << ": busybox env stays";
   }
 
+  fs::create_directories(dir_ / "scripts");  // an included script named as the program
+  write("scripts/inc_bash", "#!/bin/bash\necho hi\n", 0755);
+  spec_.includes = {(dir_ / "scripts").string()};
+  spec_.payload = {"inc_bash"};
+  pack_initramfs(spec_, (dir_ / "a").string());
+  EXPECT_EQ(by_path((dir_ / "a").string())["bin/bash"].type, unsigned(AE_IFREG));
+  spec_.includes = {(dir_ / "inc").string()};
+
   spec_.payload = {(dir_ / "self").string()};  // a loop the kernel refuses: packing ends
   EXPECT_EQ(error_of(spec_, (dir_ / "a").string()), "");
 
