@@ -146,6 +146,28 @@ std::optional<ElfFacts> read_elf(const std::string& path) {
   return f;
 }
 
+std::optional<Shebang> read_shebang(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[256];  // the kernel reads this much (BINPRM_BUF_SIZE)
+  ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+  ::close(fd);
+  if (n < 2 || buf[0] != '#' || buf[1] != '!') return std::nullopt;
+  std::string line(buf + 2, size_t(n) - 2);
+  line = line.substr(0, line.find('\n'));
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  size_t i = 0;
+  while (i < line.size() && blank(line[i])) ++i;
+  size_t end = i;
+  while (end < line.size() && !blank(line[end]) && line[end] != '\0') ++end;
+  Shebang sb{line.substr(i, end - i), ""};
+  size_t a = end, b = line.find('\0', end) == std::string::npos ? line.size() : line.find('\0', end);
+  while (a < b && blank(line[a])) ++a;
+  while (b > a && blank(line[b - 1])) --b;
+  sb.arg = line.substr(a, b - a);
+  return sb;
+}
+
 LoaderEnv LoaderEnv::from_host() {
   LoaderEnv env;
   if (const char* p = std::getenv("LD_LIBRARY_PATH")) env.ld_library_path = split(p, ':');

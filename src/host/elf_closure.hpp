@@ -28,6 +28,14 @@ struct ElfFacts {
 // nullopt if `path` is not an ELF file; throws std::runtime_error naming it if it is a damaged one.
 std::optional<ElfFacts> read_elf(const std::string& path);
 
+// The `#!` line of a script as the kernel reads it (binfmt_script): the interpreter path and its
+// one optional argument (the rest of the line, trimmed). nullopt if `path` does not start with
+// "#!" or cannot be read.
+struct Shebang {
+  std::string interp, arg;
+};
+std::optional<Shebang> read_shebang(const std::string& path);
+
 // Where the host's loader looks. from_host() reads LD_LIBRARY_PATH, `ldconfig -p` and the loader's
 // own list of system dirs (`ld.so --help`), falling back to the usual dirs.
 struct LoaderEnv {

@@ -140,13 +140,14 @@ void add_vm_content(CLI::App* c, RunOptions& o) {
                 "set-up cache (scx_simple, scx_ktstr_test, scx_ktstr_test-dynamic)");
   c->add_option("--sched-arg", o.pack.sched_args, "argument for the scheduler (repeatable)")->allow_extra_args(false);
   c->add_option("--include", o.pack.includes,
-                "file or directory to pack under /include-files/NAME (repeatable; NAME must be unique); "
+                "file or directory to pack under /include-files/NAME (repeatable; NAME, its last component "
+                "or for . and .. the directory's name, must be unique; / is refused); "
                 "its executables' directories join PATH. In a directory, a symlink to something inside "
                 "it stays a link; any other symlink becomes a copy of its target under the link's name. "
                 "ELF files bring their interpreter and libraries")->allow_extra_args(false);
   c->add_option("--tool", o.pack.tools, "host program to pack with its interpreter and libraries (repeatable): NAME from "
-                "the host PATH, or a path, which it keeps in the guest (--tool /bin/bash for #!/bin/bash); "
-                "linked into /usr/local/bin, early on the guest's PATH")->allow_extra_args(false);
+                "the host PATH, or a path, which it keeps in the guest; linked into /usr/local/bin, early on "
+                "the guest's PATH. A script brings its #! interpreter")->allow_extra_args(false);
   c->add_option("--sched-enable", o.pack.sched_enable, "file of `echo V > /path` lines run before the scheduler");
   c->add_option("--sched-disable", o.pack.sched_disable, "file of `echo V > /path` lines run after it stops");
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -100,6 +101,8 @@ class IncludeWalker {
       if (fs::is_symlink(ls)) {
         std::error_code ec;
         fs::path target = fs::canonical(p, ec);
+        if (ec == std::errc::too_many_symbolic_link_levels)
+          throw std::runtime_error(what_ + ": " + p.string() + ": symlink loop (the link leads back to itself)");
         if (ec) throw std::runtime_error(what_ + ": " + p.string() + ": dangling symlink");
         auto [a, b] = std::mismatch(root.begin(), root.end(), target.begin(), target.end());
         if (a == root.end()) {  // inside this tree: keep the link, relative to the guest copy
@@ -131,6 +134,38 @@ class IncludeWalker {
   std::string what_;
   std::set<fs::path> on_stack_;
 };
+
+// The --include argument checked: it exists, and is no dangling link or link loop.
+void check_include_exists(const std::string& inc) {
+  std::error_code ec;
+  fs::file_status st = fs::status(inc, ec);
+  if (ec == std::errc::too_many_symbolic_link_levels)
+    throw std::runtime_error("--include " + inc + ": symlink loop (the link leads back to itself)");
+  if (fs::exists(st)) return;
+  if (fs::is_symlink(fs::symlink_status(inc, ec)))
+    throw std::runtime_error("--include " + inc + ": dangling symlink");
+  throw std::runtime_error("--include " + inc + ": no such file or directory");
+}
+
+}  // namespace
+
+std::string include_name(const std::string& inc) {
+  // The last component as written ("dir/" is "dir"); a link keeps its own name, as in a directory.
+  std::string last;
+  for (const fs::path& c : fs::path(inc).relative_path()) last = c.empty() ? last : c.string();
+  if (!last.empty() && last != "." && last != "..") return last;
+  // ".", "..", "x/..", "/": the name of the directory the kernel resolves it to.
+  std::error_code ec;
+  fs::path real = fs::canonical(inc, ec);
+  if (ec) throw std::runtime_error("--include " + inc + ": " + ec.message());
+  std::string name = real.filename().string();
+  if (name.empty() || name == "." || name == "..")
+    throw std::runtime_error("--include " + inc + ": is the root directory /; include the directories you need "
+                             "one by one");
+  return name;
+}
+
+namespace {
 
 void add_include(Layout& l, std::vector<IncludedFile>& files, const std::string& guest, const std::string& host) {
   if (fs::is_directory(host)) {
@@ -331,17 +366,24 @@ std::vector<std::string> pack_initramfs(const PackSpec& s, const std::string& ou
   }
   std::vector<IncludedFile> included;
   for (const std::string& inc : s.includes) {
-    std::string name = fs::path(inc).filename().string();
-    if (name.empty()) name = fs::path(inc).parent_path().filename().string();
-    if (!fs::exists(inc)) throw std::runtime_error("--include " + inc + ": no such file or directory");
+    check_include_exists(inc);
+    std::string name = include_name(inc);  // one plain component: nothing lands outside NAME
     if (!claim(name, "--include " + inc, inc)) continue;
     add_include(l, included, std::string(initramfs::kIncludeDir) + "/" + name, inc);
   }
   for (const IncludedFile& f : included) closure.add_program(f.host, f.guest, "--include " + f.host);
 
-  // Host programs: every --tool, and a payload named by a bare name the guest does not have.
-  std::vector<std::string> tools = s.tools;
-  std::string auto_tool;  // the payload's bare name, packed from the host without --tool
+  // Host programs, packed at their host paths with their closures: every --tool, a payload named by
+  // a bare name the guest does not have, and the #! interpreters these and the program name. A
+  // queue, as a packed script may name another interpreter.
+  struct HostProgram {
+    std::string spec;  // NAME (looked up on the host PATH) or PATH
+    std::string what;  // names it in errors and notes
+    bool option;       // a --tool: a problem with it is a usage error, not the payload's 126/127
+    bool link;         // linked into /usr/local/bin, to be found by name on the guest's PATH
+  };
+  std::vector<HostProgram> queue;
+  for (const std::string& t : s.tools) queue.push_back({t, "--tool " + t, true, true});
   if (!argv.empty() && argv[0] == s.payload[0] && !applets.count(rel(argv[0]))) {
     const std::string& name = argv[0];
     bool bare = name.find('/') == std::string::npos;
@@ -354,39 +396,104 @@ std::vector<std::string> pack_initramfs(const PackSpec& s, const std::string& ou
         throw StatusError(exit_code::kNotFound, name + ": not found: not a busybox applet, not in an --include, "
                                                 "not a --tool, and not on the host PATH (give a path, or "
                                                 "--include / --tool it)");
-      tools.push_back(name);
-      auto_tool = name;
+      queue.push_back({name, "program " + name, false, true});
     } else if (!bare && is_guest_system_path(name) && fs::is_regular_file(name)) {
-      tools.push_back(name);  // /usr/bin/stress-ng: the host's, at the same path
+      queue.push_back({name, "program " + name, false, true});  // /usr/bin/stress-ng: the host's, at that path
     }
   }
-  std::map<std::string, std::string> tool_names;
-  for (const std::string& t : tools) {
-    std::string host = t.find('/') != std::string::npos ? t : find_on_host_path(t);
-    if (host.empty()) throw StatusError(exit_code::kNotFound, "--tool " + t + ": not found on the host PATH");
+
+  // Whether the guest will have a path, or find a bare name on its PATH.
+  auto guest_has = [&](const std::string& path) {
+    std::string r = rel(fs::path(path).lexically_normal().string());
+    return l.count(r) > 0 || closure.files().count("/" + r) > 0;
+  };
+  auto guest_finds = [&](const std::string& name) {
+    bool found = applets.count(name) > 0;
+    for (const IncludedFile& f : included) found |= fs::path(f.guest).filename() == name && (f.mode & 0100);
+    for (const HostProgram& h : queue) found |= h.link && fs::path(h.spec).filename() == name;
+    return found;
+  };
+  // A script's #! interpreter the guest lacks is packed from the host, as an ELF's interpreter
+  // is; so is the program `#!/usr/bin/env NAME` names. Missing on the host too: 127 now, not an
+  // ENOENT in the guest that seems to be about the script.
+  auto need_interpreter = [&](const std::string& host, const std::string& what) {
+    std::optional<Shebang> sb = read_shebang(host);
+    if (!sb || sb->interp.empty() || sb->interp[0] != '/') return;  // not a script, or the guest's cwd decides
+    std::string line = "#!" + sb->interp + (sb->arg.empty() ? "" : " " + sb->arg);
+    auto need_path = [&](const std::string& p) {
+      if (guest_has(p)) return;
+      if (!fs::is_regular_file(p))
+        throw StatusError(exit_code::kNotFound, what + ": its interpreter " + p + " (" + line +
+                                                    ") is not in the guest and not on this host");
+      queue.push_back({p, what + ": its interpreter (" + line + ")", false, false});
+    };
+    need_path(sb->interp);
+    if (fs::path(sb->interp).filename() != "env") return;
+    // env's options (-S, -i, -u NAME is not handled) and NAME=VALUE words come before the program.
+    std::istringstream words(sb->arg);
+    std::string cmd;
+    for (std::string w; words >> w;)
+      if (w[0] != '-' && w.find('=') == std::string::npos) {
+        cmd = w;
+        break;
+      }
+    if (cmd.empty()) return;
+    if (cmd.find('/') != std::string::npos) {
+      if (cmd[0] == '/') need_path(cmd);
+      return;
+    }
+    if (guest_finds(cmd)) return;
+    if (find_on_host_path(cmd).empty())
+      throw StatusError(exit_code::kNotFound, what + ": " + cmd + " (" + line +
+                                                  ") is not in the guest and not on the host PATH");
+    queue.push_back({cmd, what + ": " + cmd + " (" + line + ")", false, true});
+  };
+  if (!s.scheduler.empty()) need_interpreter(s.scheduler, "--scheduler " + s.scheduler);
+  if (!argv.empty() && argv[0] != s.payload[0]) need_interpreter(s.payload[0], "program " + s.payload[0]);
+  for (const IncludedFile& f : included)  // the program named by an included file's name
+    if (!argv.empty() && argv[0] == s.payload[0] && fs::path(f.guest).filename() == argv[0] && (f.mode & 0100))
+      need_interpreter(f.host, "program " + argv[0] + " (" + f.host + ")");
+
+  std::map<std::string, std::string> tool_names;  // linked name -> host path
+  std::set<std::string> packed_programs;          // host paths
+  for (size_t i = 0; i < queue.size(); ++i) {
+    const HostProgram h = queue[i];  // a copy: need_interpreter grows the queue
+    std::string host = h.spec.find('/') != std::string::npos ? h.spec : find_on_host_path(h.spec);
+    if (host.empty())
+      throw StatusError(h.option ? exit_code::kUsage : exit_code::kNotFound, h.what + ": not found on the host PATH");
     if (!fs::is_regular_file(host) || ::access(host.c_str(), X_OK) != 0)
-      throw StatusError(fs::exists(host) ? exit_code::kNotExecutable : exit_code::kNotFound,
-                        "--tool " + t + ": " + host + " is not an executable file");
+      throw StatusError(h.option ? exit_code::kUsage : fs::exists(host) ? exit_code::kNotExecutable : exit_code::kNotFound,
+                        h.what + ": " + host + " is not an executable file");
     std::string abs = fs::absolute(host).lexically_normal().string();
     std::string name = fs::path(abs).filename().string();
-    auto [it, fresh] = tool_names.try_emplace(name, abs);
-    if (!fresh && it->second == abs) continue;
-    if (!fresh) throw std::runtime_error("--tool " + t + " and --tool " + it->second + " are both named " + name);
+    if (h.link) {
+      auto [it, fresh] = tool_names.try_emplace(name, abs);
+      if (!fresh && it->second != abs)
+        throw std::runtime_error(h.what + " (" + abs + ") and " + it->second + " would both be /usr/local/bin/" + name);
+      // First on the guest's system PATH, whatever dir it came from.
+      if (fresh && abs != "/usr/local/bin/" + name) {
+        Entry e{Entry::symlink, 0777};
+        e.target = abs;
+        add_parents(l, "/usr/local/bin/" + name);
+        l["usr/local/bin/" + name] = e;
+      }
+    }
+    if (!packed_programs.insert(abs).second) continue;
     size_t before = closure.libraries();
     std::string file = closure.place(abs, abs);
-    closure.add_program(file, file, (t == auto_tool ? "program " : "--tool ") + t);
-    // First on the guest's system PATH, whatever dir it came from.
-    if (abs != "/usr/local/bin/" + name) {
-      Entry e{Entry::symlink, 0777};
-      e.target = abs;
-      add_parents(l, "/usr/local/bin/" + name);
-      l["usr/local/bin/" + name] = e;
-    }
-    notes.push_back((t == auto_tool ? t + " is not in the guest: packing the host's " : "--tool " + t + ": ") + abs +
-                    " and the " + std::to_string(closure.libraries() - before) +
-                    " libraries it needs");
+    closure.add_program(file, file, h.what);
+    bool auto_tool = !h.option && h.link && h.what == "program " + h.spec;
+    notes.push_back((auto_tool ? h.spec + " is not in the guest: packing the host's " : h.what + ": ") + abs +
+                    " and the " + std::to_string(closure.libraries() - before) + " libraries it needs");
+    need_interpreter(abs, h.what);
   }
   for (const auto& [guest, f] : closure.files()) {
+    // proc, sysfs and devtmpfs are mounted over these in the guest: a file there could not be seen.
+    for (const char* hidden : {"/proc/", "/sys/", "/dev/"})
+      if (guest.starts_with(hidden))
+        throw std::runtime_error((f.host.empty() ? guest : f.host) + ": a packed program needs it at " + guest +
+                                 ", but the guest mounts its own " + std::string(hidden, strlen(hidden) - 1) +
+                                 " there; copy it to another directory");
     add_parents(l, guest);
     if (f.link.empty()) {
       add_host_file(l, guest, f.host, int(f.mode));
@@ -395,6 +502,17 @@ std::vector<std::string> pack_initramfs(const PackSpec& s, const std::string& ou
       e.target = f.link;
       l[rel(guest)] = e;
     }
+  }
+
+  // A program named by a path is a host file (packed above) or a file the guest has; anything
+  // else cannot run, so say so now rather than after a boot.
+  if (!argv.empty() && argv[0] == s.payload[0] && argv[0].find('/') != std::string::npos &&
+      !(argv[0][0] == '/' && guest_has(argv[0]))) {
+    std::error_code ec;
+    bool host = fs::exists(argv[0], ec);
+    throw StatusError(host ? exit_code::kNotExecutable : exit_code::kNotFound,
+                      "program " + argv[0] + ": " + (host ? "not a regular file" : "no such file") +
+                          (argv[0][0] == '/' ? " on the host or in the guest" : " (a path is a host file)"));
   }
 
   if (!argv.empty()) add_content(l, "/args", joined_lines(argv));

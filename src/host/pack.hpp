@@ -40,6 +40,11 @@ void set_compression(PackSpec& spec, const std::string& text);
 // StatusError (126/127) for a program that is a directory or is found nowhere.
 std::vector<std::string> pack_initramfs(const PackSpec& spec, const std::string& out);
 
+// The name an --include gets in the guest (/include-files/NAME): the last component of the path
+// as given, or, for ".", "..", "x/.." and the like, of the directory it resolves to. Never ".",
+// ".." or empty; throws std::runtime_error for the root directory.
+std::string include_name(const std::string& include);
+
 // The payload argv as it will run in the guest: a host file given as argv[0] becomes
 // /include-files/<name>.
 std::vector<std::string> guest_argv(const std::vector<std::string>& payload);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <stdexcept>
 
 #include "ktstr/exit_codes.hpp"
@@ -41,9 +42,13 @@ std::string resolve_scheduler(const std::string& spec) {
   if (fs::is_regular_file(p)) return p.string();
   if (fs::is_directory(spec))  // a bare name that is no cached scheduler
     throw StatusError(exit_code::kNotExecutable, "scheduler " + spec + ": is a directory, not executable");
-  std::string known;
+  // Scheduler files only: no dot files (the cache's build marker .built-v3), sorted.
+  std::set<std::string> names;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) known += " " + e.path().filename().string();
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (std::string n = e.path().filename().string(); !n.starts_with(".") && e.is_regular_file(ec)) names.insert(n);
+  std::string known;
+  for (const std::string& n : names) known += " " + n;
   throw std::runtime_error("scheduler '" + spec + "': not a file and not a known name (known:" +
                            (known.empty() ? " none; run scripts/setup.sh" : known) + ")");
 }

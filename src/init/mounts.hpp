@@ -14,7 +14,8 @@ struct MountReport {
 };
 
 // Mounts proc, sysfs, devtmpfs (required) and debugfs, tracefs, bpf, cgroup2, tmpfs on /tmp,
-// /dev/shm, /run, devpts (best effort); creates /dev/fd and /dev/std{in,out,err} links. Right
+// /dev/shm, /run, devpts (best effort; /tmp and /run are left as the initramfs made them when it
+// put files there, so that nothing packed is hidden); creates /dev/fd and /dev/std{in,out,err} links. Right
 // after /proc it turns off module auto-loading when there are no modules (module_loading.hpp):
 // the bpf mount is the first to ask for one.
 MountReport mount_all();

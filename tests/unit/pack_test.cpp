@@ -12,6 +12,7 @@
 
 #include "ktstr/initramfs.hpp"
 #include "pack.hpp"
+#include "paths.hpp"
 #include "status_error.hpp"
 
 namespace fs = std::filesystem;
@@ -169,6 +170,8 @@ std::map<std::string, Listed> by_path(const std::string& archive) {
   for (auto& e : list_archive(archive)) by[e.path] = e;
   return by;
 }
+// The archive path of a host path packed at that path.
+std::string rel_of(const fs::path& p) { return p.string().substr(1); }
 std::string error_of(const PackSpec& s, const std::string& out) {
   try {
     pack_initramfs(s, out);
@@ -315,4 +318,266 @@ TEST_F(PackTest, CompressionFormsAndLevels) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].content, b[i].content) << a[i].path;
   for (const char* bad : {"zstd:0", "zstd:20", "zstd:", "zstd:x", "lz4", "zstd:123"})
     EXPECT_THROW(set_compression(spec_, bad), std::invalid_argument) << bad;
+}
+
+namespace {
+// Runs `f` with the working directory at `dir`, then goes back.
+template <class F>
+void in_dir(const fs::path& dir, F f) {
+  fs::path back = fs::current_path();
+  fs::current_path(dir);
+  try {
+    f();
+  } catch (...) {
+    fs::current_path(back);
+    throw;
+  }
+  fs::current_path(back);
+}
+}  // namespace
+
+// Whatever an --include argument looks like (".", "..", "x/..", "../", trailing slashes, links to
+// a parent), every entry it adds lies under /include-files/NAME, with NAME one plain component;
+// nothing of the base archive changes. Arguments are generated: bases times suffixes, from a
+// working directory two levels down so that ".." stays inside the scratch tree.
+TEST_F(PackTest, IncludeArgumentsNeverLeaveIncludeFiles) {
+  fs::create_directories(dir_ / "e/bin");
+  fs::create_directories(dir_ / "e/x/y/sub");
+  write("e/bin/sh", "#!/bin/busybox sh\necho TROJAN\n", 0755);
+  write("e/x/y/sub/f", "f", 0644);
+  write("e/x/y/file", "file", 0755);
+  fs::create_symlink("..", dir_ / "e/x/y/up");
+  fs::create_symlink("sub", dir_ / "e/x/y/lnk");
+  fs::create_symlink(dir_ / "e/x", dir_ / "e/x/y/abs_parent");
+  spec_.includes.clear();
+  spec_.scheduler.clear();
+  spec_.compression = Compression::none;
+  pack_initramfs(spec_, (dir_ / "base").string());
+  auto base = by_path((dir_ / "base").string());
+
+  const std::vector<std::string> bases = {".", "..", "../..", "sub", "lnk", "up", "abs_parent", "file", "sub/f",
+                                          "./sub", "lnk/..", "up/..", "sub/..", "../y", (dir_ / "e/x").string()};
+  const std::vector<std::string> suffixes = {"", "/", "/.", "/./", "/..", "/../", "//", "/../y", "/./."};
+  int packed = 0;
+  in_dir(dir_ / "e/x/y", [&] {
+    for (const std::string& b : bases)
+      for (const std::string& sfx : suffixes) {
+        std::string arg = b + sfx;
+        std::error_code ec;
+        fs::path real = fs::canonical(arg, ec);
+        if (ec || !real.string().starts_with((dir_ / "e").string())) continue;  // only inside the scratch tree
+        spec_.includes = {arg};
+        std::string out = (dir_ / "a").string();
+        std::string err = error_of(spec_, out);
+        if (!err.empty()) {
+          ADD_FAILURE() << arg << ": " << err;
+          continue;
+        }
+        ++packed;
+        std::string name = include_name(arg);
+        EXPECT_TRUE(!name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos)
+            << arg << " -> " << name;
+        for (const auto& [path, e] : by_path(out)) {
+          auto old = base.find(path);
+          if (old != base.end()) {
+            EXPECT_EQ(e.type, old->second.type) << arg << " changed " << path;
+            EXPECT_EQ(e.content, old->second.content) << arg << " changed " << path;
+            continue;
+          }
+          EXPECT_TRUE(path == "include-files/" + name || path.starts_with("include-files/" + name + "/"))
+              << arg << " wrote " << path;
+          EXPECT_EQ(path.find("/../"), std::string::npos) << arg << " wrote " << path;
+          EXPECT_EQ(path.find("/./"), std::string::npos) << arg << " wrote " << path;
+        }
+      }
+  });
+  EXPECT_GT(packed, 60);
+  // The names come from the directory the path stands for.
+  in_dir(dir_ / "e/x/y", [&] {
+    EXPECT_EQ(include_name("."), "y");
+    EXPECT_EQ(include_name(".."), "x");
+    EXPECT_EQ(include_name("sub/.."), "y");
+    EXPECT_EQ(include_name("up/."), "x");
+    EXPECT_EQ(include_name("sub/"), "sub");
+    EXPECT_EQ(include_name("lnk"), "lnk");  // a link as the argument keeps its own name
+  });
+}
+
+// The root directory cannot be an include: there is no name for it, and it is the whole host.
+TEST_F(PackTest, IncludeOfTheRootIsRefused) {
+  for (const char* root : {"/", "/.", "//", "/..", "/tmp/.."}) {
+    spec_.includes = {root};
+    std::string err = error_of(spec_, (dir_ / "a").string());
+    EXPECT_NE(err.find("root directory"), std::string::npos) << root << ": " << err;
+  }
+}
+
+// "." is a name like any other: its clash with another include of that name is found.
+TEST_F(PackTest, DotIncludeKeepsTheNameCheck) {
+  fs::create_directories(dir_ / "w/inc");
+  write("w/inc/tool", "other", 0755);
+  in_dir(dir_ / "w/inc", [&] {
+    spec_.includes = {".", (dir_ / "inc").string()};
+    std::string err = error_of(spec_, (dir_ / "a").string());
+    EXPECT_NE(err.find("would both be /include-files/inc"), std::string::npos) << err;
+    spec_.includes = {".", (dir_ / "w/inc").string()};  // the same directory twice: packed once
+    EXPECT_EQ(error_of(spec_, (dir_ / "a").string()), "");
+  });
+}
+
+// A symlink loop is named as one, in an included directory and as the argument itself.
+TEST_F(PackTest, SymlinkLoopIsNamed) {
+  fs::create_directories(dir_ / "loop");
+  fs::create_symlink("loop2", dir_ / "loop/loop1");
+  fs::create_symlink("loop1", dir_ / "loop/loop2");
+  spec_.includes = {(dir_ / "loop").string()};
+  std::string err = error_of(spec_, (dir_ / "a").string());
+  EXPECT_NE(err.find("symlink loop"), std::string::npos) << err;
+  spec_.includes = {(dir_ / "loop/loop1").string()};
+  err = error_of(spec_, (dir_ / "a").string());
+  EXPECT_NE(err.find("--include " + (dir_ / "loop/loop1").string() + ": symlink loop"), std::string::npos) << err;
+}
+
+// A --tool that cannot be used is a usage error (2), not the payload's 127 or 126.
+TEST_F(PackTest, BadToolIsAUsageError) {
+  for (std::string t : {std::string("no-such-tool-ktstr"), (dir_ / "inc/sub").string(), (dir_ / "config").string()}) {
+    spec_.tools = {t};
+    try {
+      pack_initramfs(spec_, (dir_ / "a").string());
+      ADD_FAILURE() << t << ": expected an error";
+    } catch (const StatusError& e) {
+      EXPECT_EQ(e.status, 2) << e.what();
+      EXPECT_NE(std::string(e.what()).find("--tool " + t), std::string::npos) << e.what();
+    }
+  }
+}
+
+// A program given by a path that exists nowhere is 127 before anything boots; a path the guest
+// has (an applet, a file of an include) is fine.
+TEST_F(PackTest, MissingProgramPathIsNotFound) {
+  for (const char* p : {"./nonexistent_prog", "../nonexistent_prog", "sub/nonexistent", "/nonexistent/prog",
+                        "/usr/bin/nonexistent-ktstr"}) {
+    spec_.payload = {p, "x"};
+    try {
+      pack_initramfs(spec_, (dir_ / "a").string());
+      ADD_FAILURE() << p << ": expected an error";
+    } catch (const StatusError& e) {
+      EXPECT_EQ(e.status, 127) << e.what();
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+    }
+  }
+  for (const char* p : {"/bin/sh", "/include-files/inc/tool", "/usr/bin/env"}) {
+    spec_.payload = {p};
+    EXPECT_EQ(error_of(spec_, (dir_ / "a").string()), "") << p;
+  }
+}
+
+// Packed host paths under /proc, /sys or /dev would be hidden by the guest's own mounts: refused.
+TEST_F(PackTest, ToolUnderDevIsRefused) {
+  if (!fs::is_directory("/dev/shm")) GTEST_SKIP() << "no /dev/shm";
+  std::string tool = "/dev/shm/ktstr_pack_test_tool." + std::to_string(getpid());
+  std::ofstream(tool) << "bytes";
+  chmod(tool.c_str(), 0755);
+  spec_.tools = {tool};
+  std::string err = error_of(spec_, (dir_ / "a").string());
+  fs::remove(tool);
+  EXPECT_NE(err.find(tool), std::string::npos) << err;
+  EXPECT_NE(err.find("/dev"), std::string::npos) << err;
+}
+
+// The scheduler list of an "unknown scheduler" error holds scheduler names, not the cache's
+// marker file.
+TEST_F(PackTest, UnknownSchedulerListsNoMarkerFiles) {
+  fs::create_directories(dir_ / "cache/schedulers");
+  write("cache/schedulers/.built-v3", "", 0644);
+  write("cache/schedulers/scx_b", "", 0755);
+  write("cache/schedulers/scx_a", "", 0755);
+  const char* old = std::getenv("KTSTR_CACHE");
+  std::string saved = old ? old : "";
+  setenv("KTSTR_CACHE", (dir_ / "cache").c_str(), 1);
+  std::string err;
+  try {
+    resolve_scheduler("scx_simpel");
+  } catch (const std::exception& e) {
+    err = e.what();
+  }
+  if (old) setenv("KTSTR_CACHE", saved.c_str(), 1);
+  else unsetenv("KTSTR_CACHE");
+  EXPECT_NE(err.find("(known: scx_a scx_b)"), std::string::npos) << err;
+  EXPECT_EQ(err.find(".built"), std::string::npos) << err;
+}
+
+// A script's #! interpreter the guest lacks is packed from the host with its libraries, for the
+// program and for a --tool; busybox applets need nothing; `#!/usr/bin/env NAME` brings NAME onto
+// the guest's PATH; an interpreter found nowhere is 127 naming it.
+TEST_F(PackTest, ScriptInterpretersArePacked) {
+  if (!fs::is_regular_file("/bin/bash")) GTEST_SKIP() << "no /bin/bash on this host";
+  spec_.scheduler.clear();
+  write("bash_script", "#!/bin/bash\necho hi\n", 0755);
+  write("sh_script", "#! /bin/sh -e\necho hi\n", 0755);
+  write("env_script", "#!/usr/bin/env bash\necho hi\n", 0755);
+  write("env_s_script", "#!/usr/bin/env -S VAR=1 bash -e\necho hi\n", 0755);
+  write("lost_script", "#!/nonexistent/ktstr-interp -x\necho hi\n", 0755);
+  write("lost_env_script", "#!/usr/bin/env no-such-interp-ktstr\necho hi\n", 0755);
+  write("nested", "#!" + (dir_ / "bash_script").string() + "\n", 0755);
+  write("self", "#!" + (dir_ / "self").string() + "\n", 0755);
+
+  spec_.payload = {(dir_ / "sh_script").string()};
+  pack_initramfs(spec_, (dir_ / "plain").string());
+  auto plain = by_path((dir_ / "plain").string());
+  EXPECT_EQ(plain["bin/sh"].type, unsigned(AE_IFLNK)) << "the applet stays";
+  EXPECT_FALSE(plain.count("lib64/ld-linux-x86-64.so.2")) << "a busybox interpreter needs nothing";
+
+  spec_.payload = {(dir_ / "bash_script").string()};
+  pack_initramfs(spec_, (dir_ / "a").string());
+  auto by = by_path((dir_ / "a").string());
+  EXPECT_EQ(by["bin/bash"].type, unsigned(AE_IFREG));
+  EXPECT_TRUE(by.count("lib64/ld-linux-x86-64.so.2")) << "bash's own closure";
+  EXPECT_FALSE(by.count("usr/local/bin/bash")) << "an interpreter by path keeps its path only";
+
+  spec_.payload = {"sh"};
+  spec_.tools = {(dir_ / "nested").string()};  // a tool whose interpreter is a script
+  pack_initramfs(spec_, (dir_ / "a").string());
+  by = by_path((dir_ / "a").string());
+  EXPECT_EQ(by[rel_of(dir_ / "bash_script")].type, unsigned(AE_IFREG));
+  EXPECT_EQ(by["bin/bash"].type, unsigned(AE_IFREG));
+  spec_.tools.clear();
+
+  for (const char* script : {"env_script", "env_s_script"}) {
+    spec_.payload = {(dir_ / script).string()};
+    pack_initramfs(spec_, (dir_ / "a").string());
+    by = by_path((dir_ / "a").string());
+    EXPECT_EQ(by["usr/local/bin/bash"].type, unsigned(AE_IFLNK)) << script;
+    EXPECT_EQ(by["usr/bin/env"].type, unsigned(AE_IFLNK)) << script << ": busybox env stays";
+  }
+
+  fs::create_directories(dir_ / "scripts");  // an included script named as the program
+  write("scripts/inc_bash", "#!/bin/bash\necho hi\n", 0755);
+  spec_.includes = {(dir_ / "scripts").string()};
+  spec_.payload = {"inc_bash"};
+  pack_initramfs(spec_, (dir_ / "a").string());
+  EXPECT_EQ(by_path((dir_ / "a").string())["bin/bash"].type, unsigned(AE_IFREG));
+  spec_.includes = {(dir_ / "inc").string()};
+
+  spec_.payload = {(dir_ / "self").string()};  // a loop the kernel refuses: packing ends
+  EXPECT_EQ(error_of(spec_, (dir_ / "a").string()), "");
+
+  for (const char* script : {"lost_script", "lost_env_script"}) {
+    for (bool as_tool : {false, true}) {
+      spec_.payload = {"sh"};
+      spec_.tools.clear();
+      if (as_tool) spec_.tools = {(dir_ / script).string()};
+      else spec_.payload = {(dir_ / script).string()};
+      try {
+        pack_initramfs(spec_, (dir_ / "a").string());
+        ADD_FAILURE() << script << (as_tool ? " as a tool" : " as the program") << ": expected an error";
+      } catch (const StatusError& e) {
+        EXPECT_EQ(e.status, 127) << e.what();
+        std::string what = e.what();
+        EXPECT_NE(what.find(std::string(script) == "lost_script" ? "/nonexistent/ktstr-interp" : "no-such-interp-ktstr"),
+                  std::string::npos) << what;
+        EXPECT_NE(what.find((dir_ / script).string()), std::string::npos) << what;
+      }
+    }
+  }
 }

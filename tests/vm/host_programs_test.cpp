@@ -2,7 +2,10 @@
 // name (stress-ng, bpftool) and a dynamic C++ payload, each packed with its libraries.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <filesystem>
+#include <fstream>
 
 #include "vm_harness.hpp"
 
@@ -74,4 +77,58 @@ TEST(VmHostPrograms, NotFoundAndDirectoryAnswerAtOnce) {
   EXPECT_EQ(r.exit_code, 126) << r.describe();
   EXPECT_TRUE(r.console.empty());
   fs::remove_all(dir);
+}
+
+namespace {
+// A scratch dir under /tmp itself (not $TMPDIR): the guest mounts its own /tmp.
+std::string make_tmp_dir(const std::string& prefix) {
+  std::string t = "/tmp/" + prefix + ".XXXXXX";
+  if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp failed");
+  return t;
+}
+}  // namespace
+
+// Host files packed at host paths under /tmp stay visible in the guest: a library found through
+// LD_LIBRARY_PATH in a /tmp dir, and a --tool under /tmp. /tmp stays writable and sticky.
+TEST(VmHostPrograms, PackedFilesUnderTmpAreVisible) {
+  std::string dir = make_tmp_dir("ktstr_tmp_closure");
+  fs::create_directories(dir + "/lib");
+  fs::create_directories(dir + "/tools");
+  fs::copy_file(std::string(KTSTR_DYN_DIR) + "/origin/bin/origin_prog", dir + "/origin_prog");
+  fs::copy_file(std::string(KTSTR_DYN_DIR) + "/origin/lib/liborigin_fixture.so", dir + "/lib/liborigin_fixture.so");
+  fs::copy_file(std::string(KTSTR_DYN_DIR) + "/cxx_payload", dir + "/tools/cxx_tool");
+  const char* old = std::getenv("LD_LIBRARY_PATH");
+  std::string saved = old ? old : "";
+  setenv("LD_LIBRARY_PATH", (dir + "/lib").c_str(), 1);  // origin_prog's $ORIGIN/../lib is not there
+  auto r = run_vm({"--tool", dir + "/tools/cxx_tool", "--include", dir + "/origin_prog", "--", "sh", "-c",
+                   "origin_prog && cxx_tool 0 x && stat -c 'tmp %a' /tmp && touch /tmp/w && echo written"});
+  if (old) setenv("LD_LIBRARY_PATH", saved.c_str(), 1);
+  else unsetenv("LD_LIBRARY_PATH");
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("origin answer 42"), std::string::npos) << r.describe();
+  EXPECT_NE(r.out.find("cxx payload with 2 args"), std::string::npos) << r.describe();
+  EXPECT_NE(r.out.find("tmp 1777"), std::string::npos) << r.describe();
+  EXPECT_NE(r.out.find("written"), std::string::npos) << r.describe();
+  fs::remove_all(dir);
+}
+
+// A #!/bin/bash script runs without --tool: pack brings bash (busybox sh has no arrays).
+TEST(VmHostPrograms, BashScriptRunsWithoutTool) {
+  if (!fs::is_regular_file("/bin/bash")) GTEST_SKIP() << "no /bin/bash on this host";
+  std::string dir = ktstr::vmtest::make_temp_dir("bash_script");
+  std::ofstream(dir + "/test.sh") << "#!/bin/bash\na=(bash array); echo \"${a[0]}-${a[1]} $1\"\n";
+  fs::permissions(dir + "/test.sh", fs::perms::owner_all);
+  auto r = run_vm({"--", dir + "/test.sh", "ok"});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, "bash-array ok\n") << r.describe();
+  fs::remove_all(dir);
+}
+
+// A program path that is no file is 127 before anything boots: no console, no frames.
+TEST(VmHostPrograms, MissingProgramPathFailsBeforeBoot) {
+  auto r = run_vm({"--", "./nonexistent_prog_ktstr", "x"});
+  EXPECT_EQ(r.exit_code, 127) << r.describe();
+  EXPECT_NE(r.err.find("./nonexistent_prog_ktstr"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.console.empty()) << "QEMU started:\n" << r.console;
+  EXPECT_TRUE(r.frames.empty());
 }

@@ -200,10 +200,12 @@ TEST(VmRunPath, TruncatedInitramfsIsFatal) {
   expect_lossless(r);
 }
 
-// Payload not found -> 127, not executable -> 126, as a shell would say. (A guest path: a bare
-// name found nowhere is 127 on the host already, before boot; see host_programs_test.cpp.)
+// Payload not found -> 127, not executable -> 126, as a shell would say. (A bare name or a path
+// found nowhere is 127 on the host already, before boot; see host_programs_test.cpp. A script
+// whose #! interpreter is relative, which the guest's cwd decides, is the one way left to reach
+// init's ENOENT.)
 TEST(VmRunPath, PayloadNotFoundOrNotExecutable) {
-  auto r = run_vm({"--", "/bin/no-such-program"});
+  auto r = run_vm({"--", temp_file("relative_interp.sh", "#!no-such-interpreter\n", 0755)});
   EXPECT_EQ(r.exit_code, 127) << r.describe();
   EXPECT_NE(r.stream("ILOG").find("No such file"), std::string::npos);
   std::string plain = temp_file("not_exec.txt", "data", 0644);
