@@ -5,6 +5,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "cli_numbers.hpp"
 #include "decode_cmd.hpp"
 #include "html_report.hpp"
 #include "ktstr/exit_codes.hpp"
@@ -100,6 +101,17 @@ EXIT STATUS
   0 every test passed (flaky ones included); 1 a test failed or was not run; 2 usage or manifest
   error; 130 interrupted by Ctrl-C (every VM is asked to stop, the summary so far is printed).)";
 
+constexpr double kUintMax = 4294967295.0;  // an `unsigned` option without a range of its own
+
+// A numeric option's check: "abc is not a number" rather than CLI11's "not in range" (--help
+// shows the bounds as CLI11's own range check does).
+CLI::Validator number_in(double lo, double hi, bool whole = true) {
+  std::string shown = hi == kUintMax ? std::string()
+                                     : std::string(whole ? "INT" : "FLOAT") + " in [" + format_bound(lo) + " - " +
+                                           format_bound(hi) + "]";
+  return CLI::Validator([=](std::string& v) { return number_error(v, lo, hi, whole); }, shown);
+}
+
 void add_vm_content(CLI::App* c, RunOptions& o) {
   c->add_option("--init", o.init, "init binary to pack as /init (default: init beside ktstr-vm)");
   c->add_option("--scheduler", o.scheduler,
@@ -133,7 +145,7 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
                 "/boot/vmlinuz-X (with /boot/config-X) (default: $KTSTR_KERNEL, else the cached Debian kernel's "
                 "vmlinux)");
   auto* smp = c->add_option("--smp", o.vm.smp, "vCPUs: shorthand for --topology 1,1,N,1")
-                  ->capture_default_str()->check(CLI::Range(1, 64));
+                  ->capture_default_str()->check(number_in(1, 64));
   c->add_option_function<std::string>("--topology", [&o](const std::string& text) {
         std::string err;
         auto t = ktstr::parse_topology(text, err);
@@ -148,20 +160,20 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
   c->callback([&o] {
     if (std::string e = vm_options_error(o.vm); !e.empty()) throw CLI::ValidationError(e);
   });
-  c->add_option("--memory", o.vm.memory_mb, "guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
+  c->add_option("--memory", o.vm.memory_mb, "guest memory in MiB")->capture_default_str()->check(number_in(128, 65536));
   c->add_option("--timeout", o.vm.timeout_s, "payload timeout in seconds inside the guest (0: none); "
-                "the host watchdog adds a margin")->check(CLI::Range(0, 604800));
+                "the host watchdog adds a margin")->check(number_in(0, 604800));
   c->add_option("--accel", o.vm.accel, "auto: KVM only if a probe boot works, else TCG")
       ->capture_default_str()->check(CLI::IsMember({"auto", "tcg", "kvm"}));
   c->add_option("--append", o.vm.append, "extra kernel cmdline word (repeatable); a trace_event= word is merged with the sched_ext_dump event that is always on")->allow_extra_args(false);
   c->add_option("--guest-log", o.guest_log_level, "init's log level: trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   c->add_option("--attach-timeout-ms", o.attach_timeout_ms, "how long init waits for the scheduler to attach "
-                "(default 30000)");
+                "(default 30000)")->check(number_in(0, kUintMax));
   c->add_option("--qemu-arg", o.vm.qemu_args, "extra QEMU argument, after ktstr-vm's own (repeatable; one word "
                 "each, e.g. SeaBIOS instead of qboot: --qemu-arg=-bios --qemu-arg=/usr/share/seabios/bios-256k.bin)")->allow_extra_args(false);
   c->add_option("--silence", o.silence_s, "host watchdog: seconds without any frame before the VM counts as hung")
-      ->capture_default_str();
+      ->capture_default_str()->check(number_in(0, kUintMax));
 }
 
 // Where a booted VM's streams are kept, and the hidden options for tests; run and shell alike.
@@ -225,16 +237,16 @@ int main(int argc, char** argv) {
   runc->add_flag("--no-telemetry", run.no_telemetry, "collect no scheduler telemetry (BPF program stats and "
                  "sched_ext event counters; the report's `scheduler` section); bpf_stats stays off");
   runc->add_option("--stats-ms", run.stats_ms, "scheduler telemetry sample period in ms (default: the 1 s heartbeat; "
-                   "0: only at attach and before the scheduler stops)")->check(CLI::Range(0, 3600000));
+                   "0: only at attach and before the scheduler stops)")->check(number_in(0, 3600000));
   runc->add_option("--write-verifier-baseline", run.write_verifier_baseline,
                    "write each BPF program's verified instruction count of this run to FILE (JSON)");
   runc->add_option("--verifier-baseline", run.verifier_baseline, "compare each BPF program's verified "
                    "instructions with FILE: a program past it by more than --verifier-slack fails the run (125)")
       ->check(CLI::ExistingFile);
   runc->add_option("--verifier-slack", run.verifier_slack_pct, "percent a program may exceed the baseline by")
-      ->capture_default_str()->check(CLI::Range(0.0, 10000.0));
+      ->capture_default_str()->check(number_in(0, 10000, false));
   runc->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole run "
-                   "(default: --timeout + 120, or 3600)");
+                   "(default: --timeout + 120, or 3600)")->check(number_in(0, kUintMax));
   add_vm_logs(runc, run, "write COM1 (kernel console, trace_pipe) to this file");
   runc->add_flag("-v,--verbose", run.verbose, "show the console, init's log, the scheduler's output, every event");
   runc->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "pack without /.ktstr_init_ok (tests)")->group("");
@@ -249,7 +261,8 @@ int main(int argc, char** argv) {
                     "on stdout byte-exact, stdin /dev/null, its exit status as ktstr-vm's (--timeout applies)");
   shell->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole session; "
                     "past it the VM is killed and the status is 125 naming the phase it hung in "
-                    "(--exec default: --timeout + 120, or 3600; interactive default: none)");
+                    "(--exec default: --timeout + 120, or 3600; interactive default: none)")
+      ->check(number_in(0, kUintMax));
   add_vm_logs(shell, run, "write COM1 (kernel console) to this file");
   shell->add_flag("-v,--verbose", run.verbose, "print the kernel and QEMU command line first");
   shell->footer(std::string(R"(
@@ -264,13 +277,13 @@ its bytes are typed in order and its end ends the session, as with ssh: the shel
   suite->footer(kSuiteFooter);
   suite->add_option("manifest", suite_opts.manifest, "the suite's TOML manifest")->required();
   suite->add_option("-j,--jobs", suite_opts.jobs, "VMs at a time (default: the number of host CPUs)")
-      ->check(CLI::Range(1, 256));
+      ->check(number_in(1, 256));
   suite->add_option("--shard", suite_opts.shard, "run shard I of N (I/N): the selected tests dealt round-robin "
                     "in manifest order, so N machines together run each test once");
   suite->add_option("--filter", suite_opts.filters, "run only tests whose name matches this glob, or equals it "
                     "(repeatable: any may match)")->allow_extra_args(false);
   suite->add_option("--retries", suite_opts.retries, "rerun a failed test up to N times; one that then passes "
-                    "is reported flaky and counts as passed")->check(CLI::Range(0, 100));
+                    "is reported flaky and counts as passed")->check(number_in(0, 100));
   suite->add_flag("--fail-fast", suite_opts.fail_fast, "start no further test after the first failure");
   suite->add_option("--junit", suite_opts.junit, "write JUnit XML: a testcase per test, flaky ones with "
                     "<flakyFailure> (surefire)");
