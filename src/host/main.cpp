@@ -101,6 +101,31 @@ EXIT STATUS
   0 every test passed (flaky ones included); 1 a test failed or was not run; 2 usage or manifest
   error; 130 interrupted by Ctrl-C (every VM is asked to stop, the summary so far is printed).)";
 
+constexpr const char* kPackFooter = R"(
+EXIT STATUS
+  0    the initramfs was written
+  2    usage error: the command line is wrong, nothing was written
+  126  the program, --scheduler or a --tool is not executable (a directory)
+  127  the program (a bare name: not a busybox applet, not in an --include, not on the host PATH)
+       or a --tool was not found
+  125  any other error, named on stderr (ktstr-vm: error: ...))";
+
+constexpr const char* kDecodeFooter = R"(
+EXIT STATUS
+  0  a complete, clean capture: DONE arrived and is well-formed (a JSON object, exit_code 0-255,
+     every field of its type, bytes.SOUT/SERR/SLOG equal to what the capture holds); nothing
+     corrupt, lost, truncated, duplicated or out of order; no frame of an unknown type or after DONE
+  1  anything else; stderr names each problem
+  2  usage error, or the input cannot be read or stdout written
+  --stream writes the stream as the guest sent it once: duplicated frames and frames after DONE
+  are left out (they still make the status 1).)";
+
+constexpr const char* kReportFooter = R"(
+EXIT STATUS
+  0  the page was written: a run's page for `run --json`, a table of the tests for `suite --json`
+  2  usage error; the input is missing, unreadable, not JSON (the parse error's line and column
+     are named) or not a JSON object; or the page cannot be written)";
+
 constexpr double kUintMax = 4294967295.0;  // an `unsigned` option without a range of its own
 
 // A numeric option's check: "abc is not a number" rather than CLI11's "not in range" (--help
@@ -215,6 +240,7 @@ int main(int argc, char** argv) {
   pack->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "leave out /.ktstr_init_ok (tests only)")
       ->group("");
   pack->add_option("program", run.pack.payload, "payload argv (after --)");
+  pack->footer(kPackFooter);
 
   auto* runc = app.add_subcommand("run", "boot a VM, run the payload under the scheduler, exit with its status");
   add_vm_content(runc, run);
@@ -300,12 +326,16 @@ its bytes are typed in order and its end ends the session, as with ssh: the shel
   decode->add_option("--stream", dec.stream, "write only this stream's raw bytes to stdout")
       ->check(CLI::IsMember({"SOUT", "SERR", "SLOG", "ILOG"}));
   decode->add_option("file", dec.input, "capture file, or - for stdin")->capture_default_str();
+  decode->footer(kDecodeFooter);
 
   ReportOptions rep;
   auto* report = app.add_subcommand("report", "turn a --json report into a self-contained HTML page (phases on a "
-                                    "timeline, sched_ext event counters over time, BPF programs by run time)");
-  report->add_option("file", rep.input, "the JSON report of `ktstr-vm run --json`")->required()->check(CLI::ExistingFile);
+                                    "timeline, sched_ext event counters over time, BPF programs by run time; "
+                                    "a suite's: a table of its tests)");
+  report->add_option("file", rep.input, "the JSON report of `ktstr-vm run --json` or `ktstr-vm suite --json`")
+      ->required()->check(CLI::ExistingFile);
   report->add_option("--html", rep.html, "write the page here")->required();
+  report->footer(kReportFooter);
 
   try {
     app.parse(argc, argv);
