@@ -65,7 +65,10 @@ TEST(ExitCodes, NumericOptionsSayNotANumber) {
                            "suite --retries abc m.toml"}) {
     auto [code, out] = run_ktstr_vm(args);
     EXPECT_EQ(code, ec::kUsage) << args;
-    EXPECT_NE(out.find("abc is not a number"), std::string::npos) << args << ":\n" << out;
+    // "abc is not a number"; main's finite_number for --verifier-slack says "'abc' is not a finite number".
+    EXPECT_NE(out.find("abc"), std::string::npos) << args << ":\n" << out;
+    EXPECT_NE(out.find(" is not a "), std::string::npos) << args << ":\n" << out;
+    EXPECT_NE(out.find("number"), std::string::npos) << args << ":\n" << out;
     EXPECT_EQ(out.find("not in range"), std::string::npos) << args << ":\n" << out;
   }
   auto [code, out] = run_ktstr_vm("run --timeout 700000 -- true");
