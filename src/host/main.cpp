@@ -104,10 +104,11 @@ EXIT STATUS
 constexpr const char* kPackFooter = R"(
 EXIT STATUS
   0    the initramfs was written
-  2    usage error: the command line is wrong, nothing was written
-  126  the program, --scheduler or a --tool is not executable (a directory)
-  127  the program (a bare name: not a busybox applet, not in an --include, not on the host PATH)
-       or a --tool was not found
+  2    usage error: the command line is wrong, nothing was written (a --tool that is not found
+       or not an executable file among them)
+  126  the program or --scheduler is not executable (a directory)
+  127  the program was not found (a bare name in no --include and not on the host PATH, a path
+       naming no file, a #! interpreter found nowhere)
   125  any other error, named on stderr (ktstr-vm: error: ...))";
 
 constexpr const char* kDecodeFooter = R"(
