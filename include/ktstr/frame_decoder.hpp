@@ -22,6 +22,14 @@ struct Frame {
   std::span<const uint8_t> value;
 };
 
+// How a delivered frame's seq relates to the frames before it.
+enum class Arrival : uint8_t {
+  next,    // at or ahead of the expected seq (any seqs skipped are counted lost)
+  late,    // behind, inside a recorded gap: out of order; the gap's loss is taken back
+  repeat,  // behind and not in a recorded gap: a duplicate (or a restarted sequence); after more
+           // gaps than are kept, every frame behind counts as this
+};
+
 struct SeqGap {
   uint32_t first;  // first missing seq
   uint32_t count;  // how many are missing
@@ -34,6 +42,7 @@ struct DecodeStats {
   uint64_t garbage_bytes = 0;    // bytes skipped before a frame recovered inside a damaged chunk
   uint64_t lost = 0;             // frames missing according to seq
   uint64_t seq_backwards = 0;    // frames whose seq did not advance (duplicate, reorder, restart)
+  uint64_t out_of_order = 0;     // of those, frames that filled a recorded gap (arrived late)
   uint64_t unknown_types = 0;    // intact frames of a type this version does not define
   uint64_t truncated_bytes = 0;  // bytes of an unterminated last frame (set by finish())
   uint64_t after_done = 0;       // frames that came after DONE (the guest's last frame)
@@ -63,6 +72,8 @@ class FrameDecoder {
   // End of input: bytes of an unterminated frame are counted as truncated.
   void finish();
   const DecodeStats& stats() const { return stats_; }
+  // How the frame being delivered arrived; meaningful inside `on_frame` only.
+  Arrival arrival() const { return arrival_; }
 
  private:
   void on_chunk();  // chunk_ holds the bytes between two delimiters
@@ -70,6 +81,9 @@ class FrameDecoder {
   size_t recover();  // start of a valid frame after leading garbage in chunk_ (delivered), or 0
   bool try_decode(size_t start);
   void deliver(const Frame& f);
+  void track_seq(uint32_t seq);
+  void add_gap(uint32_t first, uint32_t count);
+  bool take_back(uint32_t seq);  // removes seq from its recorded gap; false if it is in none
 
   Sink sink_;
   std::vector<uint8_t> chunk_;
@@ -77,7 +91,9 @@ class FrameDecoder {
   std::vector<int32_t> chain_len_;  // recover()'s scratch, kept to avoid reallocation
   bool overlong_ = false;  // current chunk exceeded kMaxEncoded: it is dropped at the next 0x00
   bool have_seq_ = false;
-  uint32_t next_seq_ = 0;
+  uint32_t next_seq_ = 0;  // one past the highest seq seen
+  Arrival arrival_ = Arrival::next;
+  bool gaps_dropped_ = false;  // a gap was not kept: late frames can no longer be told apart
   DecodeStats stats_;
 };
 

@@ -36,6 +36,10 @@ struct TopologyPreset {
 };
 std::span<const TopologyPreset> topology_presets();
 
+// The preset name `text` is most likely a typo of (a few edits away, case ignored), for a
+// "did you mean"; empty if none is close.
+std::string_view closest_preset(std::string_view text);
+
 // Parses "N,L,C,T", "NnLlCcTt" or a preset name, then checks the shape (see topology_shape_error).
 // Returns nullopt with a message in `error` if the text is none of these or the shape is bad.
 std::optional<Topology> parse_topology(std::string_view text, std::string& error);

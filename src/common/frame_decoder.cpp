@@ -74,6 +74,7 @@ std::string DecodeStats::summary() const {
                   std::to_string(lost) + " lost";
   if (garbage_bytes) s += ", " + std::to_string(garbage_bytes) + " garbage bytes";
   if (seq_backwards) s += ", " + std::to_string(seq_backwards) + " out of sequence";
+  if (out_of_order) s += " (" + std::to_string(out_of_order) + " late)";
   if (unknown_types) s += ", " + std::to_string(unknown_types) + " of unknown type";
   if (truncated_bytes) s += ", truncated (" + std::to_string(truncated_bytes) + " bytes cut)";
   if (after_done) s += ", " + std::to_string(after_done) + " after DONE";
@@ -181,22 +182,68 @@ bool FrameDecoder::try_decode(size_t start) {
   return true;
 }
 
-void FrameDecoder::deliver(const Frame& f) {
-  if (have_seq_ && f.seq != next_seq_) {
-    uint32_t ahead = f.seq - next_seq_;
-    if (ahead < 0x80000000u) {
-      stats_.lost += ahead;
-      if (stats_.gaps.size() < kMaxGaps) stats_.gaps.push_back({next_seq_, ahead});
-    } else {
-      ++stats_.seq_backwards;
-    }
-  } else if (!have_seq_ && f.seq != 0) {
+void FrameDecoder::add_gap(uint32_t first, uint32_t count) {
+  stats_.lost += count;
+  if (stats_.gaps.size() < kMaxGaps)
+    stats_.gaps.push_back({first, count});
+  else
+    gaps_dropped_ = true;
+}
+
+// Gaps are recorded in seq order (counted from the first one, so a wrap keeps the order): a
+// binary search finds the one holding `seq`. Once a gap could not be kept (the list is full),
+// nothing is taken back: the kept gaps then stay the first ones, and lost stays their sum or more.
+bool FrameDecoder::take_back(uint32_t seq) {
+  auto& gaps = stats_.gaps;
+  if (gaps.empty() || gaps_dropped_) return false;
+  uint32_t base = gaps.front().first;
+  auto it = std::upper_bound(gaps.begin(), gaps.end(), seq - base,
+                             [base](uint32_t off, const SeqGap& g) { return off < g.first - base; });
+  if (it == gaps.begin()) return false;
+  --it;
+  uint32_t off = seq - it->first;
+  if (off >= it->count) return false;
+  bool inside = off != 0 && off != it->count - 1;
+  if (inside && gaps.size() >= kMaxGaps) {
+    gaps_dropped_ = true;  // the split would not fit
+    return false;
+  }
+  --stats_.lost;
+  if (it->count == 1) {
+    gaps.erase(it);
+  } else if (off == 0) {
+    ++it->first;
+    --it->count;
+  } else if (!inside) {
+    --it->count;
+  } else {
+    SeqGap tail{seq + 1, it->count - off - 1};
+    it->count = off;
+    gaps.insert(it + 1, tail);
+  }
+  return true;
+}
+
+// Counts seqs skipped as lost, and sorts a frame that is behind into late or repeat.
+void FrameDecoder::track_seq(uint32_t seq) {
+  arrival_ = Arrival::next;
+  if (!have_seq_) {
     // The first frame of a boot has seq 0: anything before this one went missing.
-    stats_.lost += f.seq;
-    stats_.gaps.push_back({0, f.seq});
+    if (seq != 0) add_gap(0, seq);
+  } else if (uint32_t ahead = seq - next_seq_; ahead >= 0x80000000u) {
+    ++stats_.seq_backwards;
+    arrival_ = take_back(seq) ? Arrival::late : Arrival::repeat;
+    if (arrival_ == Arrival::late) ++stats_.out_of_order;
+    return;
+  } else if (ahead) {
+    add_gap(next_seq_, ahead);
   }
   have_seq_ = true;
-  next_seq_ = f.seq + 1;
+  next_seq_ = seq + 1;
+}
+
+void FrameDecoder::deliver(const Frame& f) {
+  track_seq(f.seq);
   ++stats_.frames;
   if (!is_known(f.type)) ++stats_.unknown_types;
   stats_.value_bytes[std::string(f.type.view())] += f.value.size();

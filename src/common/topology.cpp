@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 
 namespace ktstr {
 namespace {
@@ -102,6 +103,40 @@ std::string topo_compact(const Topology& t) {
 
 std::span<const TopologyPreset> topology_presets() { return kPresets; }
 
+namespace {
+
+// Edits (insert, delete, substitute, swap two neighbours) from a to b, ASCII case ignored;
+// stops counting past `cap` (names are short, text may not be).
+size_t edit_distance(std::string_view a, std::string_view b, size_t cap) {
+  if (a.size() > b.size() + cap || b.size() > a.size() + cap) return cap + 1;
+  auto low = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i)
+    for (size_t j = 1; j <= b.size(); ++j) {
+      bool same = low(a[i - 1]) == low(b[j - 1]);
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (same ? 0 : 1)});
+      if (i > 1 && j > 1 && low(a[i - 1]) == low(b[j - 2]) && low(a[i - 2]) == low(b[j - 1]))
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+}  // namespace
+
+std::string_view closest_preset(std::string_view text) {
+  // A typo, not another word: at most 3 edits, and at most a third of the name.
+  std::string_view best;
+  size_t best_d = SIZE_MAX;
+  for (const auto& p : kPresets) {
+    size_t cap = std::min<size_t>(3, std::max<size_t>(1, p.name.size() / 3));
+    size_t d = edit_distance(text, p.name, cap);
+    if (d <= cap && d < best_d) best = p.name, best_d = d;
+  }
+  return best;
+}
+
 std::string topology_shape_error(const Topology& t) {
   for (uint32_t v : {t.nodes, t.llcs, t.cores, t.threads})
     if (v == 0 || v > kMaxCount)
@@ -127,6 +162,8 @@ std::optional<Topology> parse_topology(std::string_view text, std::string& error
     error = "topology '" + std::string(text) +
             "': expected N,L,C,T (nodes, total LLCs, cores per LLC, threads per core), its compact "
             "form NnLlCcTt (e.g. 2n4l2c1t), or a preset name";
+    if (std::string_view near = closest_preset(text); !near.empty())
+      error += "; did you mean '" + std::string(near) + "'?";
     return std::nullopt;
   }
   if (std::string why = topology_shape_error(t); !why.empty()) {

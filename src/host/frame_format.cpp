@@ -8,36 +8,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "utf8.hpp"
+
 namespace ktstr::host {
 namespace {
 
 using Json = nlohmann::ordered_json;  // keeps the guest's key order
-
-// Length of the well-formed UTF-8 sequence at p[0, n), or 0 if there is none (RFC 3629, Table 3-7
-// of the Unicode standard: no overlongs, no surrogates, nothing above U+10FFFF).
-size_t utf8_seq_len(const uint8_t* p, size_t n) {
-  uint8_t b = p[0];
-  if (b < 0x80) return 1;
-  size_t len;
-  uint8_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b >= 0xC2 && b <= 0xDF) {
-    len = 2;
-  } else if (b >= 0xE0 && b <= 0xEF) {
-    len = 3;
-    if (b == 0xE0) lo = 0xA0;
-    if (b == 0xED) hi = 0x9F;
-  } else if (b >= 0xF0 && b <= 0xF4) {
-    len = 4;
-    if (b == 0xF0) lo = 0x90;
-    if (b == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (n < len || p[1] < lo || p[1] > hi) return 0;
-  for (size_t i = 2; i < len; ++i)
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  return len;
-}
 
 void append_hex_escape(std::string& out, uint8_t b) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -63,7 +39,7 @@ bool is_json_object(std::span<const uint8_t> value) {
 
 // Raw bytes as a JSON string: the text when it is UTF-8, else base64 (recorded in "encoding").
 void put_bytes(Json& j, std::span<const uint8_t> bytes) {
-  if (is_valid_utf8(bytes)) {
+  if (valid_utf8(as_chars(bytes))) {
     j["encoding"] = "text";
     j["value"] = std::string(as_chars(bytes));
   } else {
@@ -75,22 +51,6 @@ void put_bytes(Json& j, std::span<const uint8_t> bytes) {
 }  // namespace
 
 bool has_byte_value(wire::Tag type) { return wire::is_stream(type); }
-
-bool is_valid_utf8(std::span<const uint8_t> bytes) {
-  const uint8_t* p = bytes.data();
-  size_t n = bytes.size();
-  size_t i = 0;
-  while (i < n) {
-    if (p[i] < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = utf8_seq_len(p + i, n - i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
 
 std::string base64_encode(std::span<const uint8_t> bytes) {
   static constexpr char kAlphabet[] =
@@ -129,7 +89,7 @@ std::string escape_text(std::span<const uint8_t> bytes) {
     } else if (b == '\r') {
       out += "\\r";
       ++i;
-    } else if (size_t len = b >= 0x80 ? utf8_seq_len(p + i, n - i) : 0;
+    } else if (size_t len = b >= 0x80 ? utf8_sequence_length(as_chars(bytes), i) : 0;
                len && !(b == 0xC2 && p[i + 1] < 0xA0)) {
       // Well-formed UTF-8, except the C1 controls U+0080..U+009F that terminals act on.
       out.append(reinterpret_cast<const char*>(p + i), len);

@@ -16,9 +16,6 @@ namespace ktstr::host {
 // every other type (KMSG included: one kernel log record as JSON) carries a JSON object.
 bool has_byte_value(wire::Tag type);
 
-// True if `bytes` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool is_valid_utf8(std::span<const uint8_t> bytes);
-
 // Standard base64 (RFC 4648, with '=' padding).
 std::string base64_encode(std::span<const uint8_t> bytes);
 

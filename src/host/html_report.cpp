@@ -1,15 +1,17 @@
 #include "html_report.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
-#include <stdexcept>
 #include <vector>
 
+#include "ktstr/exit_codes.hpp"
 #include "report.hpp"
 
 namespace ktstr::host {
@@ -254,7 +256,8 @@ constexpr const char* kStyle =
     ".status{display:inline-block;padding:4px 10px;border-radius:4px;color:#fff;font-weight:bold}"
     ".passed{background:#2e7d32}.failed{background:#c62828}"
     "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-    "td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:12px}";
+    "td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:12px}"
+    "td.text{text-align:left;white-space:pre-wrap}.flaky{background:#ef6c00}.not_run{background:#757575}";
 // Says, once the page is laid out, which charts rendered and at what size (the browser test
 // reads it from the DOM).
 constexpr const char* kScript =
@@ -299,18 +302,126 @@ std::string html_report(const json& r) {
   return h;
 }
 
-int report_command(const ReportOptions& o) {
-  std::ifstream in(o.input);
-  if (!in) throw std::runtime_error("cannot read report " + o.input);
+bool is_suite_report(const json& r) { return member(r, "tests").is_array() && member(r, "totals").is_object(); }
+
+namespace {
+
+// "stress[2,4,2,1/llc]" of "stress": "2,4,2,1/llc"; "" for a test without variants.
+std::string variant_of(const json& t) {
+  std::string name = text(t, "name"), base = text(t, "base_name");
+  if (base.empty() || name.size() < base.size() + 2 || name.compare(0, base.size(), base) != 0 ||
+      name[base.size()] != '[' || name.back() != ']')
+    return "";
+  return name.substr(base.size() + 1, name.size() - base.size() - 2);
+}
+
+std::string exit_text(const json& o) {
+  auto code = number(o, "exit_code");
+  return code ? num(*code, 0) : std::string("-");
+}
+
+// The count, and every attempt when there were several: "2 (1: exit 125, reason; 2: exit 0)".
+std::string attempts_text(const json& t) {
+  const json& attempts = array(t, "attempts");
+  std::string s = std::to_string(attempts.size());
+  if (attempts.size() < 2) return s;
+  for (size_t i = 0; i < attempts.size(); ++i) {
+    const json& a = attempts[i];
+    s += (i ? "; " : " (") + std::to_string(i + 1) + ": exit " + exit_text(a);
+    if (!text(a, "reason").empty()) s += ", " + text(a, "reason");
+  }
+  return s + ")";
+}
+
+std::string suite_row(const json& t) {
+  std::string status = text(t, "status"), name = text(t, "base_name");
+  if (name.empty()) name = text(t, "name");
+  auto expect = number(t, "expect_exit");
+  std::string cls = status == "passed" || status == "failed" || status == "flaky" || status == "not_run" ? status : "";
+  return "<tr><td>" + esc(name) + "</td><td>" + esc(variant_of(t)) + "</td><td><span class=\"status " + cls +
+         "\">" + esc(status.empty() ? "?" : status) + "</span></td><td>" + exit_text(t) +
+         (expect && *expect != 0 ? " (expected " + num(*expect, 0) + ")" : "") + "</td><td class=\"text\">" +
+         esc(text(t, "reason")) + "</td><td class=\"text\">" + esc(attempts_text(t)) + "</td><td>" +
+         num(number(t, "wall_s").value_or(0), 1) + " s</td><td class=\"text\">" + esc(text(t, "artifacts")) +
+         "</td></tr>\n";
+}
+
+}  // namespace
+
+std::string suite_html_report(const json& r) {
+  const json& totals = member(r, "totals");
+  auto count = [&](const char* k) { return num(number(totals, k).value_or(0), 0); };
+  double flaky = number(totals, "flaky").value_or(0);  // flaky tests passed, as the suite's summary counts
+  bool interrupted = member(r, "interrupted").is_boolean() && member(r, "interrupted").get<bool>();
+  bool passed = number(totals, "failed").value_or(0) == 0 && number(totals, "not_run").value_or(0) == 0 &&
+                !interrupted;
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ktstr-vm suite "
+                  "report</title><style>" + std::string(kStyle) + "</style></head><body>\n";
+  h += "<h1>ktstr-vm suite: " + esc(text(r, "name").empty() ? "report" : text(r, "name")) + "</h1>\n";
+  h += "<p><span id=\"status\" class=\"status " + std::string(passed ? "passed" : "failed") + "\">" +
+       (interrupted ? "interrupted" : passed ? "passed" : "failed") + "</span> " + count("tests") + " tests: " +
+       num(number(totals, "passed").value_or(0) + flaky, 0) + " passed" +
+       (flaky > 0 ? " (" + num(flaky, 0) + " flaky)" : "") + ", " + count("failed") + " failed, " +
+       count("not_run") + " not run in " + num(number(totals, "wall_s").value_or(0), 1) + " s";
+  if (!text(r, "manifest").empty()) h += " <span class=\"note\">manifest " + esc(text(r, "manifest")) + "</span>";
+  h += "</p>\n<table id=\"tests\"><tr><th>test</th><th>variant</th><th>status</th><th>exit</th><th>reason</th>"
+       "<th>attempts</th><th>time</th><th>artifacts</th></tr>\n";
+  for (const auto& t : array(r, "tests")) h += suite_row(t);
+  h += "</table>\n<p class=\"note\">Each attempt's run report is in the suite JSON; "
+       "<code>ktstr-vm report</code> draws one run's page from a run's <code>--json</code>.</p>\n</body></html>\n";
+  return h;
+}
+
+namespace {
+
+void say(const std::string& line) { std::fprintf(stderr, "report: %s\n", line.c_str()); }
+
+// The input as a JSON object; nullopt, said why, if it cannot be read or is not one.
+std::optional<json> read_report(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    say("cannot read " + path + ": " + std::strerror(errno));
+    return std::nullopt;
+  }
   std::stringstream buf;
   buf << in.rdbuf();
-  json r = json::parse(buf.str(), nullptr, false);
-  if (r.is_discarded() || !r.is_object()) throw std::runtime_error(o.input + ": not a JSON report (an object)");
-  std::ofstream out(o.html);
-  out << html_report(r);
+  if (in.bad()) {
+    say("cannot read " + path + ": " + std::strerror(errno));
+    return std::nullopt;
+  }
+  json r;
+  try {
+    r = json::parse(buf.str());
+  } catch (const json::exception& e) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 9: ...": the part after "] "
+    // (a number too large for a double is an out_of_range error, also here).
+    std::string what = e.what();
+    size_t at = what.find("] ");
+    say(path + ": not JSON: " + (at == std::string::npos ? what : what.substr(at + 2)));
+    return std::nullopt;
+  }
+  if (!r.is_object()) {
+    say(path + ": not a report: the top level is " + std::string(r.type_name()) +
+        ", not an object (give the file of `run --json` or `suite --json`)");
+    return std::nullopt;
+  }
+  return r;
+}
+
+}  // namespace
+
+int report_command(const ReportOptions& o) {
+  std::optional<json> r = read_report(o.input);
+  if (!r) return exit_code::kUsage;
+  std::string page = is_suite_report(*r) ? suite_html_report(*r) : html_report(*r);
+  std::ofstream out(o.html, std::ios::binary);
+  out << page;
   out.close();  // a full disk shows at the last flush
-  if (!out) throw std::runtime_error("cannot write " + o.html);
-  return 0;
+  if (!out) {
+    say("cannot write " + o.html + ": " + std::strerror(errno));
+    return exit_code::kUsage;
+  }
+  return exit_code::kOk;
 }
 
 }  // namespace ktstr::host

@@ -1,5 +1,5 @@
 // `ktstr-vm report FILE.json --html OUT`: one self-contained HTML page of a run's JSON report
-// (no network, no external files): the run's phases on a timeline from the guest's frame stamps,
+// (no network, no external files), or of a suite's (a table of its tests): the run's phases on a timeline from the guest's frame stamps,
 // sched_ext's event counters over time, and the scheduler's BPF programs by run time, as inline
 // SVG. The report file is read as untrusted input: missing or odd fields leave a chart empty.
 #pragma once
@@ -9,15 +9,23 @@
 
 namespace ktstr::host {
 
-// The page for one report.
+// The page for one run's report.
 std::string html_report(const nlohmann::json& report);
 
+// True for the JSON of `ktstr-vm suite --json` (a "tests" array and "totals").
+bool is_suite_report(const nlohmann::json& report);
+// The page for a suite: its totals and a table of its tests (variant, status, exit, reason,
+// attempts, time, artifacts).
+std::string suite_html_report(const nlohmann::json& suite);
+
 struct ReportOptions {
-  std::string input;  // a --json report
+  std::string input;  // the --json report of `run` or of `suite`
   std::string html;   // output page
 };
 
-// Reads the report, writes the page. Returns 0, or throws std::runtime_error naming the problem.
+// Reads the report, writes the page. Returns 0, or 2 (said why on stderr) when the input cannot be
+// read, is not JSON (the parse error's line and column) or not an object, or the page cannot be
+// written: the same status as `decode` gives a capture it cannot read.
 int report_command(const ReportOptions& opts);
 
 }  // namespace ktstr::host

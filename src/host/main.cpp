@@ -8,6 +8,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "cli_numbers.hpp"
 #include "decode_cmd.hpp"
 #include "html_report.hpp"
 #include "ktstr/exit_codes.hpp"
@@ -133,6 +134,43 @@ CLI::Validator finite_number(double lo, double hi) {
       "NUMBER in " + std::string(range));
 }
 
+constexpr const char* kPackFooter = R"(
+EXIT STATUS
+  0    the initramfs was written
+  2    usage error: the command line is wrong, nothing was written (a --tool that is not found
+       or not an executable file among them)
+  126  the program or --scheduler is not executable (a directory)
+  127  the program was not found (a bare name in no --include and not on the host PATH, a path
+       naming no file, a #! interpreter found nowhere)
+  125  any other error, named on stderr (ktstr-vm: error: ...))";
+
+constexpr const char* kDecodeFooter = R"(
+EXIT STATUS
+  0  a complete, clean capture: DONE arrived and is well-formed (a JSON object, exit_code 0-255,
+     every field of its type, bytes.SOUT/SERR/SLOG equal to what the capture holds); nothing
+     corrupt, lost, truncated, duplicated or out of order; no frame of an unknown type or after DONE
+  1  anything else; stderr names each problem
+  2  usage error, or the input cannot be read or stdout written
+  --stream writes the stream as the guest sent it once: duplicated frames and frames after DONE
+  are left out (they still make the status 1).)";
+
+constexpr const char* kReportFooter = R"(
+EXIT STATUS
+  0  the page was written: a run's page for `run --json`, a table of the tests for `suite --json`
+  2  usage error; the input is missing, unreadable, not JSON (the parse error's line and column
+     are named) or not a JSON object; or the page cannot be written)";
+
+constexpr double kUintMax = 4294967295.0;  // an `unsigned` option without a range of its own
+
+// A numeric option's check: "abc is not a number" rather than CLI11's "not in range" (--help
+// shows the bounds as CLI11's own range check does).
+CLI::Validator number_in(double lo, double hi, bool whole = true) {
+  std::string shown = hi == kUintMax ? std::string()
+                                     : std::string(whole ? "INT" : "FLOAT") + " in [" + format_bound(lo) + " - " +
+                                           format_bound(hi) + "]";
+  return CLI::Validator([=](std::string& v) { return number_error(v, lo, hi, whole); }, shown);
+}
+
 void add_vm_content(CLI::App* c, RunOptions& o) {
   c->add_option("--init", o.init, "init binary to pack as /init (default: init beside ktstr-vm)");
   c->add_option("--scheduler", o.scheduler,
@@ -167,7 +205,7 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
                 "/boot/vmlinuz-X (with /boot/config-X) (default: $KTSTR_KERNEL, else the cached Debian kernel's "
                 "vmlinux)");
   auto* smp = c->add_option("--smp", o.vm.smp, "vCPUs: shorthand for --topology 1,1,N,1")
-                  ->capture_default_str()->check(CLI::Range(1, 64));
+                  ->capture_default_str()->check(number_in(1, 64));
   c->add_option_function<std::string>("--topology", [&o](const std::string& text) {
         std::string err;
         auto t = ktstr::parse_topology(text, err);
@@ -185,20 +223,20 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
     const CLI::Option* slack = c->get_option_no_throw("--verifier-slack");
     if (std::string e = run_options_error(o, slack && slack->count() > 0); !e.empty()) throw CLI::ValidationError(e);
   });
-  c->add_option("--memory", o.vm.memory_mb, "guest memory in MiB")->capture_default_str()->check(CLI::Range(128, 65536));
+  c->add_option("--memory", o.vm.memory_mb, "guest memory in MiB")->capture_default_str()->check(number_in(128, 65536));
   c->add_option("--timeout", o.vm.timeout_s, "payload timeout in seconds inside the guest (0: none); "
-                "the host watchdog adds a margin")->check(CLI::Range(0, 604800));
+                "the host watchdog adds a margin")->check(number_in(0, 604800));
   c->add_option("--accel", o.vm.accel, "auto: KVM only if a probe boot works, else TCG")
       ->capture_default_str()->check(CLI::IsMember({"auto", "tcg", "kvm"}));
   c->add_option("--append", o.vm.append, "extra kernel cmdline word (repeatable); a trace_event= word is merged with the sched_ext_dump event that is always on")->allow_extra_args(false);
   c->add_option("--guest-log", o.guest_log_level, "init's log level: trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   c->add_option("--attach-timeout-ms", o.attach_timeout_ms, "how long init waits for the scheduler to attach "
-                "(default 30000)");
+                "(default 30000)")->check(number_in(0, kUintMax));
   c->add_option("--qemu-arg", o.vm.qemu_args, "extra QEMU argument, after ktstr-vm's own (repeatable; one word "
                 "each, e.g. SeaBIOS instead of qboot: --qemu-arg=-bios --qemu-arg=/usr/share/seabios/bios-256k.bin)")->allow_extra_args(false);
   c->add_option("--silence", o.silence_s, "host watchdog: seconds without any frame before the VM counts as hung")
-      ->capture_default_str();
+      ->capture_default_str()->check(number_in(0, kUintMax));
 }
 
 // Where a booted VM's streams are kept, and the hidden options for tests; run and shell alike.
@@ -240,6 +278,7 @@ int main(int argc, char** argv) {
   pack->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "leave out /.ktstr_init_ok (tests only)")
       ->group("");
   pack->add_option("program", run.pack.payload, "payload argv (after --)");
+  pack->footer(kPackFooter);
 
   auto* runc = app.add_subcommand("run", "boot a VM, run the payload under the scheduler, exit with its status");
   add_vm_content(runc, run);
@@ -262,7 +301,7 @@ int main(int argc, char** argv) {
   runc->add_flag("--no-telemetry", run.no_telemetry, "collect no scheduler telemetry (BPF program stats and "
                  "sched_ext event counters; the report's `scheduler` section); bpf_stats stays off");
   runc->add_option("--stats-ms", run.stats_ms, "scheduler telemetry sample period in ms (default: the 1 s heartbeat; "
-                   "0: only at attach and before the scheduler stops)")->check(CLI::Range(0, 3600000));
+                   "0: only at attach and before the scheduler stops)")->check(number_in(0, 3600000));
   runc->add_option("--write-verifier-baseline", run.write_verifier_baseline,
                    "write each BPF program's verified instruction count of this run to FILE (JSON); needs "
                    "--scheduler, and FILE must be writable (checked before boot)");
@@ -274,7 +313,7 @@ int main(int argc, char** argv) {
                    "(a finite number; only with --verifier-baseline)")
       ->capture_default_str()->check(finite_number(0.0, 10000.0));
   runc->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole run "
-                   "(default: --timeout + 120, or 3600)");
+                   "(default: --timeout + 120, or 3600)")->check(number_in(0, kUintMax));
   add_vm_logs(runc, run, "write COM1 (kernel console, trace_pipe) to this file");
   runc->add_flag("-v,--verbose", run.verbose, "show the console, init's log, the scheduler's output, every event");
   runc->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "pack without /.ktstr_init_ok (tests)")->group("");
@@ -289,7 +328,8 @@ int main(int argc, char** argv) {
                     "on stdout byte-exact, stdin /dev/null, its exit status as ktstr-vm's (--timeout applies)");
   shell->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole session; "
                     "past it the VM is killed and the status is 125 naming the phase it hung in "
-                    "(--exec default: --timeout + 120, or 3600; interactive default: none)");
+                    "(--exec default: --timeout + 120, or 3600; interactive default: none)")
+      ->check(number_in(0, kUintMax));
   add_vm_logs(shell, run, "write COM1 (kernel console) to this file");
   shell->add_flag("-v,--verbose", run.verbose, "print the kernel and QEMU command line first");
   shell->footer(std::string(R"(
@@ -304,13 +344,13 @@ its bytes are typed in order and its end ends the session, as with ssh: the shel
   suite->footer(kSuiteFooter);
   suite->add_option("manifest", suite_opts.manifest, "the suite's TOML manifest")->required();
   suite->add_option("-j,--jobs", suite_opts.jobs, "VMs at a time (default: the number of host CPUs)")
-      ->check(CLI::Range(1, 256));
+      ->check(number_in(1, 256));
   suite->add_option("--shard", suite_opts.shard, "run shard I of N (I/N): the selected tests dealt round-robin "
                     "in manifest order, so N machines together run each test once");
   suite->add_option("--filter", suite_opts.filters, "run only tests whose name matches this glob, or equals it "
                     "(repeatable: any may match); filters that match no test are a usage error (2)")->allow_extra_args(false);
   suite->add_option("--retries", suite_opts.retries, "rerun a failed test up to N times; one that then passes "
-                    "is reported flaky and counts as passed")->check(CLI::Range(0, 100));
+                    "is reported flaky and counts as passed")->check(number_in(0, 100));
   suite->add_flag("--fail-fast", suite_opts.fail_fast, "start no further test after the first failure");
   suite->add_option("--junit", suite_opts.junit, "write JUnit XML: a testcase per test, flaky ones with "
                     "<flakyFailure> (surefire)");
@@ -328,12 +368,16 @@ its bytes are typed in order and its end ends the session, as with ssh: the shel
   decode->add_option("--stream", dec.stream, "write only this stream's raw bytes to stdout")
       ->check(CLI::IsMember({"SOUT", "SERR", "SLOG", "ILOG"}));
   decode->add_option("file", dec.input, "capture file, or - for stdin")->capture_default_str();
+  decode->footer(kDecodeFooter);
 
   ReportOptions rep;
   auto* report = app.add_subcommand("report", "turn a --json report into a self-contained HTML page (phases on a "
-                                    "timeline, sched_ext event counters over time, BPF programs by run time)");
-  report->add_option("file", rep.input, "the JSON report of `ktstr-vm run --json`")->required()->check(CLI::ExistingFile);
+                                    "timeline, sched_ext event counters over time, BPF programs by run time; "
+                                    "a suite's: a table of its tests)");
+  report->add_option("file", rep.input, "the JSON report of `ktstr-vm run --json` or `ktstr-vm suite --json`")
+      ->required()->check(CLI::ExistingFile);
   report->add_option("--html", rep.html, "write the page here")->required();
+  report->footer(kReportFooter);
 
   try {
     app.parse(argc, argv);

@@ -124,7 +124,7 @@ TEST_F(DecodeCmd, StreamOutputIsByteExact) {
   add(w::kSerr, "not this\n");
   add(w::kSout, std::string_view(all).substr(300));
   add(w::kSlog, "nor this\n");
-  add(w::kDone, "{}");
+  add(w::kDone, R"({"exit_code":0})");
   EXPECT_EQ(run(stream("SOUT")), 0) << err_;
   EXPECT_EQ(out_, all);
   EXPECT_EQ(run(stream("SERR")), 0) << err_;
@@ -172,7 +172,7 @@ TEST_F(DecodeCmd, JsonWritesOneObjectPerFrame) {
   add(w::kHelo, R"({"proto":1})");
   add(w::kPhas, "broken{");
   add(w::kSerr, "\xff\xfe");
-  add(w::kDone, "{}");
+  add(w::kDone, R"({"exit_code":0})");
   EXPECT_EQ(run(json()), 0) << err_;
   std::vector<nlohmann::json> lines;
   std::istringstream in(out_);
@@ -221,7 +221,7 @@ TEST_F(DecodeCmd, DuplicateFrameExitsOne) {
   add(w::kSout, 1, "a");
   add(w::kDone, 2, R"({"exit_code":0})");
   EXPECT_EQ(run(text()), 1) << err_;
-  EXPECT_NE(err_.find("1 frames duplicated or out of order"), std::string::npos) << err_;
+  EXPECT_NE(err_.find("1 duplicate frames"), std::string::npos) << err_;
 }
 
 TEST_F(DecodeCmd, OutOfOrderFrameExitsOne) {
@@ -230,7 +230,9 @@ TEST_F(DecodeCmd, OutOfOrderFrameExitsOne) {
   add(w::kSout, 1, "a");
   add(w::kDone, 3, R"({"exit_code":0})");
   EXPECT_EQ(run(text()), 1) << err_;
-  EXPECT_NE(err_.find("out of order"), std::string::npos) << err_;
+  EXPECT_NE(err_.find("capture not clean: 1 frames out of order\n"), std::string::npos) << err_;
+  EXPECT_EQ(err_.find("lost seq"), std::string::npos) << err_;  // both frames are there
+  EXPECT_NE(err_.find(", 0 lost,"), std::string::npos) << err_;
 }
 
 TEST_F(DecodeCmd, UnknownTypeExitsOne) {
@@ -247,4 +249,80 @@ TEST_F(DecodeCmd, FrameAfterDoneExitsOne) {
   add(w::kSout, "late");
   EXPECT_EQ(run(text()), 1) << err_;
   EXPECT_NE(err_.find("1 frames after DONE"), std::string::npos) << err_;
+}
+
+// Red-team N118: --stream writes the stream as the guest sent it once: a duplicated frame and
+// anything after DONE are left out (and still make the capture unclean).
+TEST_F(DecodeCmd, StreamLeavesOutDuplicatesAndFramesAfterDone) {
+  add(w::kHelo, 0, R"({"proto":1})");
+  add(w::kSout, 1, "hi\n");
+  add(w::kSout, 1, "hi\n");
+  add(w::kDone, 2, R"({"exit_code":0,"bytes":{"SOUT":3}})");
+  add(w::kSout, 3, "late\n");
+  EXPECT_EQ(run(stream("SOUT")), 1) << err_;
+  EXPECT_EQ(out_, "hi\n");
+  EXPECT_NE(err_.find("1 duplicate frames"), std::string::npos) << err_;
+  EXPECT_NE(err_.find("1 frames after DONE"), std::string::npos) << err_;
+}
+
+// The same capture twice in one file: the second copy is all duplicates after DONE.
+TEST_F(DecodeCmd, StreamOfACaptureTwiceIsWrittenOnce) {
+  add(w::kHelo, R"({"proto":1})");
+  add(w::kSout, "one\n");
+  add(w::kSout, "two\n");
+  add(w::kDone, R"({"exit_code":0,"bytes":{"SOUT":8}})");
+  Bytes once = capture_;
+  capture_.insert(capture_.end(), once.begin(), once.end());
+  EXPECT_EQ(run(stream("SOUT")), 1) << err_;
+  EXPECT_EQ(out_, "one\ntwo\n");
+  EXPECT_NE(err_.find("4 frames after DONE"), std::string::npos) << err_;
+}
+
+// A DONE that carries every field of docs/protocol.md, of the right types and with counts that
+// match, is clean.
+TEST_F(DecodeCmd, WellFormedDoneIsClean) {
+  add(w::kHelo, R"({"proto":1})");
+  add(w::kSout, "out\n");
+  add(w::kSerr, "e");
+  add(w::kDone, R"({"exit_code":3,"reason":"why","frames":3,"bytes":{"HELO":12,"SOUT":4,"SERR":1},)"
+                R"("timings_ms":{"init_start":1,"done":9}})");
+  EXPECT_EQ(run(text()), 0) << err_;
+}
+
+// Red-team F9/N123: a DONE frame the host cannot read is not a clean capture (run calls it 125).
+TEST_F(DecodeCmd, BadDoneValueExitsOne) {
+  struct Case {
+    const char* value;
+    const char* why;
+  };
+  for (Case c : {Case{"not json", "DONE frame: value is not a JSON object"},
+                 Case{"[0]", "DONE frame: value is not a JSON object"},
+                 Case{"{}", "DONE frame: exit_code is missing or not a number 0-255"},
+                 Case{R"({"exit_code":"zero"})", "DONE frame: exit_code is missing or not a number"},
+                 Case{R"({"exit_code":256})", "DONE frame: exit_code is missing or not a number"},
+                 Case{R"({"exit_code":-1})", "DONE frame: exit_code is missing or not a number"},
+                 Case{R"({"exit_code":0,"reason":5})", "DONE frame: reason is not a string"},
+                 Case{R"({"exit_code":0,"frames":"x"})", "DONE frame: frames is not a count"},
+                 Case{R"({"exit_code":0,"bytes":"x"})", "DONE frame: bytes is not an object"},
+                 Case{R"({"exit_code":0,"bytes":{"SOUT":"x"}})", "DONE frame: bytes.SOUT is not a count"},
+                 Case{R"({"exit_code":0,"timings_ms":{"done":-3}})",
+                      "DONE frame: timings_ms.done is not a count"}}) {
+    capture_.clear();
+    seq_ = 0;
+    add(w::kHelo, R"({"proto":1})");
+    add(w::kDone, c.value);
+    EXPECT_EQ(run(text()), 1) << c.value << "\n" << err_;
+    EXPECT_NE(err_.find(c.why), std::string::npos) << c.value << "\n" << err_;
+  }
+}
+
+// DONE's byte counts are checked against the stream bytes that arrived, as `run` checks them.
+TEST_F(DecodeCmd, DoneByteCountMismatchExitsOne) {
+  add(w::kHelo, R"({"proto":1})");
+  add(w::kSout, "hi");
+  add(w::kDone, R"({"exit_code":0,"bytes":{"SOUT":3}})");
+  EXPECT_EQ(run(stream("SOUT")), 1) << err_;
+  EXPECT_EQ(out_, "hi");
+  EXPECT_NE(err_.find("DONE frame: SOUT bytes: guest sent 3, capture holds 2"), std::string::npos)
+      << err_;
 }

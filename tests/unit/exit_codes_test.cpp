@@ -38,3 +38,50 @@ TEST(ExitCodes, HelpAndVersionExitZeroAndHelpListsEveryStatus) {
   EXPECT_EQ(run_ktstr_vm("--version").first, 0);
   EXPECT_EQ(run_ktstr_vm("run --help").first, 0);
 }
+
+// Red-team N131: each subcommand's --help lists its own statuses, not run's table.
+TEST(ExitCodes, SubcommandHelpListsItsOwnStatuses) {
+  auto [dcode, decode] = run_ktstr_vm("decode --help");
+  EXPECT_EQ(dcode, 0);
+  EXPECT_NE(decode.find("\n  1  anything else"), std::string::npos) << decode;
+  auto [rcode, report] = run_ktstr_vm("report --help");
+  EXPECT_EQ(rcode, 0);
+  EXPECT_NE(report.find("\n  2  usage error; the input is missing"), std::string::npos) << report;
+  auto [pcode, pack] = run_ktstr_vm("pack --help");
+  EXPECT_EQ(pcode, 0);
+  EXPECT_NE(pack.find("\n  127 "), std::string::npos) << pack;
+  for (const std::string* help : {&decode, &report, &pack}) {
+    EXPECT_EQ(help->find("the payload timed out"), std::string::npos) << *help;
+    EXPECT_EQ(help->find("EXAMPLES"), std::string::npos) << *help;
+  }
+}
+
+// Red-team A4e, N106: a numeric option given text says "not a number" (CLI11 said "not in range
+// 0 to 604800"), in every subcommand; a value out of range names the range.
+TEST(ExitCodes, NumericOptionsSayNotANumber) {
+  for (const char* args : {"run --timeout abc -- true", "run --verifier-slack abc -- true", "run --smp abc -- true",
+                           "shell --memory abc", "run --stats-ms abc -- true", "run --watchdog abc -- true",
+                           "shell --silence abc", "run --attach-timeout-ms abc -- true", "suite -j abc m.toml",
+                           "suite --retries abc m.toml"}) {
+    auto [code, out] = run_ktstr_vm(args);
+    EXPECT_EQ(code, ec::kUsage) << args;
+    // "abc is not a number"; main's finite_number for --verifier-slack says "'abc' is not a finite number".
+    EXPECT_NE(out.find("abc"), std::string::npos) << args << ":\n" << out;
+    EXPECT_NE(out.find(" is not a "), std::string::npos) << args << ":\n" << out;
+    EXPECT_NE(out.find("number"), std::string::npos) << args << ":\n" << out;
+    EXPECT_EQ(out.find("not in range"), std::string::npos) << args << ":\n" << out;
+  }
+  auto [code, out] = run_ktstr_vm("run --timeout 700000 -- true");
+  EXPECT_EQ(code, ec::kUsage);
+  EXPECT_NE(out.find("700000 is not in the range 0 to 604800"), std::string::npos) << out;
+}
+
+// Red-team N59: a mistyped --topology preset gets the closest name, in run, shell and suite.
+TEST(ExitCodes, TopologyTypoSuggestsAPreset) {
+  auto [code, out] = run_ktstr_vm("run --topology numa2-4lcc -- true");
+  EXPECT_EQ(code, ec::kUsage);
+  EXPECT_NE(out.find("did you mean 'numa2-4llc'?"), std::string::npos) << out;
+  auto [scode, sout] = run_ktstr_vm("shell --topology tiny-llc");
+  EXPECT_EQ(scode, ec::kUsage);
+  EXPECT_NE(sout.find("did you mean 'tiny-1llc'?"), std::string::npos) << sout;
+}

@@ -310,22 +310,43 @@ TEST(FrameDecoder, CountsTruncatedLastFrame) {
 }
 
 // Seq jumps are counted as lost frames with their positions; a first seq above 0 counts too;
-// a seq that goes backwards is counted separately.
+// a seq that goes backwards is counted separately, and when it fills a gap it takes its loss back.
 TEST(FrameDecoder, CountsSeqGapsWithPositions) {
   Bytes in;
-  for (uint32_t seq : {2u, 3u, 4u, 7u, 8u, 20u, 5u, 6u})
+  for (uint32_t seq : {2u, 3u, 4u, 7u, 8u, 20u, 5u, 12u, 6u})
     append(in, encode(w::kBeat, seq, 0, text("{}")));
   Result r = decode(in);
-  EXPECT_EQ(r.frames.size(), 8u);
-  EXPECT_EQ(r.stats.lost, 2u + 2u + 11u);
+  EXPECT_EQ(r.frames.size(), 9u);
+  EXPECT_EQ(r.stats.lost, 2u + 10u);
   ASSERT_EQ(r.stats.gaps.size(), 3u);
   EXPECT_EQ(r.stats.gaps[0].first, 0u);
   EXPECT_EQ(r.stats.gaps[0].count, 2u);
-  EXPECT_EQ(r.stats.gaps[1].first, 5u);
-  EXPECT_EQ(r.stats.gaps[1].count, 2u);
-  EXPECT_EQ(r.stats.gaps[2].first, 9u);
-  EXPECT_EQ(r.stats.gaps[2].count, 11u);
-  EXPECT_EQ(r.stats.seq_backwards, 1u);
+  EXPECT_EQ(r.stats.gaps[1].first, 9u);
+  EXPECT_EQ(r.stats.gaps[1].count, 3u);  // 12 split the gap 9-19
+  EXPECT_EQ(r.stats.gaps[2].first, 13u);
+  EXPECT_EQ(r.stats.gaps[2].count, 7u);
+  EXPECT_EQ(r.stats.seq_backwards, 3u);
+  EXPECT_EQ(r.stats.out_of_order, 3u);
+}
+
+// Two swapped frames are out of order, not lost; a repeated seq is a duplicate. The decoder says
+// which while it delivers each frame.
+TEST(FrameDecoder, TellsLateFramesFromRepeats) {
+  Bytes in;
+  for (uint32_t seq : {0u, 2u, 1u, 3u, 3u, 1u})
+    append(in, encode(w::kBeat, seq, 0, text("{}")));
+  std::vector<w::Arrival> arrivals;
+  w::FrameDecoder* self = nullptr;
+  w::FrameDecoder d([&](const w::Frame&) { arrivals.push_back(self->arrival()); });
+  self = &d;
+  d.feed(in);
+  d.finish();
+  using A = w::Arrival;
+  EXPECT_EQ(arrivals, (std::vector<A>{A::next, A::next, A::late, A::next, A::repeat, A::repeat}));
+  EXPECT_EQ(d.stats().lost, 0u);
+  EXPECT_TRUE(d.stats().gaps.empty());
+  EXPECT_EQ(d.stats().out_of_order, 1u);
+  EXPECT_EQ(d.stats().seq_backwards, 3u);
 }
 
 // Feeding one byte at a time, in odd pieces, or all at once gives the same frames and stats, also

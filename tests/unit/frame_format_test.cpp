@@ -31,16 +31,17 @@ TEST(FrameFormat, Base64MatchesRfc4648) {
     EXPECT_EQ(ktstr::host::base64_encode(as_bytes(foobar.substr(0, n))), want[n]);
 }
 
-// Well-formed UTF-8 passes; overlongs, surrogates, stray continuations and cut sequences fail.
+// A byte frame is shown as text exactly when it is well-formed UTF-8 (the one validator in
+// utf8.hpp): overlongs, surrogates, stray continuations, cut sequences and code points above
+// U+10FFFF go to base64.
 TEST(FrameFormat, ValidatesUtf8) {
-  using ktstr::host::is_valid_utf8;
-  EXPECT_TRUE(is_valid_utf8(as_bytes("plain ascii\n")));
-  EXPECT_TRUE(is_valid_utf8(as_bytes("é 日本 \xF0\x9F\x98\x80")));
-  EXPECT_FALSE(is_valid_utf8(as_bytes("\xC0\xAF")));          // overlong '/'
-  EXPECT_FALSE(is_valid_utf8(as_bytes("\xED\xA0\x80")));      // surrogate U+D800
-  EXPECT_FALSE(is_valid_utf8(as_bytes("\x80")));              // stray continuation
-  EXPECT_FALSE(is_valid_utf8(as_bytes("\xE6\x97")));          // cut short
-  EXPECT_FALSE(is_valid_utf8(as_bytes("\xF4\x90\x80\x80")));  // above U+10FFFF
+  auto encoding = [](std::string_view value) {
+    return nlohmann::json::parse(ktstr::host::frame_to_json(frame(w::kSout, 0, 0, value)))["encoding"];
+  };
+  EXPECT_EQ(encoding("plain ascii\n"), "text");
+  EXPECT_EQ(encoding("é 日本 \xF0\x9F\x98\x80"), "text");
+  for (std::string_view bad : {"\xC0\xAF", "\xED\xA0\x80", "\x80", "\xE6\x97", "\xF4\x90\x80\x80"})
+    EXPECT_EQ(encoding(bad), "base64") << ktstr::host::escape_text(as_bytes(bad));
 }
 
 // Control bytes, invalid UTF-8 and C1 controls are escaped; text, tabs and UTF-8 pass through.

@@ -55,6 +55,20 @@ TEST(Topology, RefusesBadShapes) {
   EXPECT_NE(parse_error("4096,4096,4096,4096").find("more than"), std::string::npos);
 }
 
+// Red-team N59: a mistyped preset name gets the closest preset suggested; text that is no preset's
+// typo gets none.
+TEST(Topology, SuggestsTheClosestPreset) {
+  EXPECT_EQ(ktstr::closest_preset("numa2-4lcc"), "numa2-4llc");  // two letters swapped
+  EXPECT_EQ(ktstr::closest_preset("NUMA2-4LLC"), "numa2-4llc");
+  EXPECT_EQ(ktstr::closest_preset("tiny-llc"), "tiny-1llc");
+  EXPECT_EQ(ktstr::closest_preset("medium-4llc-nosm"), "medium-4llc-nosmt");
+  EXPECT_EQ(ktstr::closest_preset("2,4,2"), "");
+  EXPECT_EQ(ktstr::closest_preset("quantum"), "");
+  EXPECT_EQ(ktstr::closest_preset(""), "");
+  EXPECT_NE(parse_error("numa2-4lcc").find("did you mean 'numa2-4llc'?"), std::string::npos);
+  EXPECT_EQ(parse_error("2,4,2").find("did you mean"), std::string::npos);
+}
+
 // QEMU's pc machine: at most 255 vCPUs, xAPIC IDs up to 254 (fields rounded to powers of two),
 // memory split evenly into nodes.
 TEST(Topology, MachineLimits) {
