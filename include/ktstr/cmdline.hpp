@@ -1,5 +1,7 @@
-// Kernel cmdline keys (docs/cmdline.md), parsed once into a Config that is passed down.
-// Shared by init (which parses /proc/cmdline) and the host (which writes the keys).
+// Kernel cmdline keys (docs/cmdline.md): the guest's Config as data, with both directions.
+// The host fills a Config and writes it with cmdline_words(); init parses /proc/cmdline back
+// into one with parse_cmdline(). A new key is one field here, one branch in the parser, one
+// line in the encoder, and one value in the round-trip test (tests/unit/cmdline_test.cpp).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +29,8 @@ struct Config {
   Topology topo;                      // KTSTR_TOPO=N,L,C,T (L: total LLCs), unset = not checked
   std::string debug_fault;            // KTSTR_DEBUG_FAULT=segv|abort: test hook for crash handling
   uint32_t attempt = 0;               // KTSTR_ATTEMPT: a suite's attempt number (1-based), 0 = unset
+
+  bool operator==(const Config&) const = default;
 };
 
 struct CmdlineResult {
@@ -38,5 +42,21 @@ struct CmdlineResult {
 // Parses the kernel command line text (as in /proc/cmdline). Never fails: bad values keep the
 // default and add a warning; keys without the KTSTR_ prefix are ignored.
 CmdlineResult parse_cmdline(std::string_view text);
+
+// The cmdline words that parse_cmdline reads back into `c`: one `KTSTR_KEY=VALUE` word per field
+// that differs from its default (Config{}), none for a default, so the words stay few (the
+// kernel hands each to init as an environment variable and panics past 32). Order: KTSTR_TOPO,
+// KTSTR_MODE, the terminal (COLS, ROWS, TERM, COLORTERM), then TIMEOUT, LOG, ATTACH_TIMEOUT_MS,
+// TELEMETRY, STATS_MS, HEARTBEAT_MS, DEBUG_FAULT, ATTEMPT. A function of `c` alone: the same
+// Config gives the same words, whatever the process's environment.
+// Values are written as they are. A value the parser refuses (a number out of its range, an
+// unknown log level) reaches the guest, which warns and keeps its default, as for any bad word.
+// A string field must be one word (no space, tab, newline or double quote) to survive the
+// split: the host passes terminal names through valid_term, and --guest-log takes a list.
+std::vector<std::string> cmdline_words(const Config& c);
+
+// The rule for KTSTR_TERM and KTSTR_COLORTERM values: 1-64 characters of [A-Za-z0-9._+-], so a
+// terminal name can neither break the cmdline nor reach the shell's environment mangled.
+bool valid_term(std::string_view s);
 
 }  // namespace ktstr

@@ -1,4 +1,5 @@
-// Parser for the KTSTR_* kernel cmdline keys. Untrusted text: every value is range-checked.
+// The KTSTR_* kernel cmdline keys, both directions: the parser (untrusted text: every value is
+// range-checked) and the encoder the host writes them with.
 #include "ktstr/cmdline.hpp"
 
 #include <cctype>
@@ -45,6 +46,8 @@ bool valid_level(std::string_view s) {
   return false;
 }
 
+}  // namespace
+
 // Terminal names reach the shell's environment: keep them to a sane character set.
 bool valid_term(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
@@ -54,7 +57,26 @@ bool valid_term(std::string_view s) {
   return true;
 }
 
-}  // namespace
+std::vector<std::string> cmdline_words(const Config& c) {
+  const Config d;
+  std::vector<std::string> w;
+  auto put = [&](const char* key, const std::string& value) { w.push_back(std::string(key) + "=" + value); };
+  if (c.topo != d.topo) put("KTSTR_TOPO", topo_csv(c.topo));
+  if (c.mode != d.mode) put("KTSTR_MODE", c.mode == Mode::shell ? "shell" : "test");
+  if (c.cols != d.cols) put("KTSTR_COLS", std::to_string(c.cols));
+  if (c.rows != d.rows) put("KTSTR_ROWS", std::to_string(c.rows));
+  if (c.term != d.term) put("KTSTR_TERM", c.term);
+  if (c.colorterm != d.colorterm) put("KTSTR_COLORTERM", c.colorterm);
+  if (c.timeout_s != d.timeout_s) put("KTSTR_TIMEOUT", std::to_string(c.timeout_s));
+  if (c.log_level != d.log_level) put("KTSTR_LOG", c.log_level);
+  if (c.attach_timeout_ms != d.attach_timeout_ms) put("KTSTR_ATTACH_TIMEOUT_MS", std::to_string(c.attach_timeout_ms));
+  if (c.telemetry != d.telemetry) put("KTSTR_TELEMETRY", c.telemetry ? "1" : "0");
+  if (c.stats_ms != d.stats_ms) put("KTSTR_STATS_MS", std::to_string(c.stats_ms));
+  if (c.heartbeat_ms != d.heartbeat_ms) put("KTSTR_HEARTBEAT_MS", std::to_string(c.heartbeat_ms));
+  if (c.debug_fault != d.debug_fault) put("KTSTR_DEBUG_FAULT", c.debug_fault);
+  if (c.attempt != d.attempt) put("KTSTR_ATTEMPT", std::to_string(c.attempt));
+  return w;
+}
 
 CmdlineResult parse_cmdline(std::string_view text) {
   CmdlineResult r;

@@ -110,17 +110,14 @@ std::string vm_options_error(const VmOptions& vm) {
   return "";
 }
 
-std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& keys) {
+std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& ktstr_words) {
   // loglevel=4: warnings and worse on the console; printk to the 8250 busy-waits under TCG.
   // no_timer_check: the kernel's IO-APIC timer check waits a few ticks in a busy loop, and under
   // TCG on a loaded host they do not come in time: "IO-APIC + timer doesn't work!" panics the
   // boot (seen in 2 of 4 boots at 8 vCPUs, and in 4 VMs booting at once at -smp 2).
   std::string s = "console=ttyS0 reboot=k panic=-1 loglevel=4 quiet no_timer_check";
   for (const auto& w : default_boot_words()) s += " " + w;
-  // Init compares the machine it got with this shape (a mismatch fails the run). Before the
-  // other keys: a test's own KTSTR_TOPO (--guest-key) comes later and wins.
-  s += " KTSTR_TOPO=" + topo_csv(vm_topology(vm));
-  for (const auto& k : keys) s += " " + k;
+  for (const auto& w : ktstr_words) s += " " + w;
   // The sched_ext dump tracepoint on from boot: enabling a tracepoint at run time patches code
   // on every CPU, 25-130 ms under TCG on init's path to the payload; at boot it is nearly free.
   // init still enables it (a no-op then). The kernel keeps only the last trace_event= word, so

@@ -42,12 +42,13 @@ std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel
                                    const std::string& initrd, const std::string& cmdline,
                                    const QemuSockets& sockets);
 
-// The kernel cmdline: console on COM1, reboot=k + panic=-1 so every end exits QEMU, the KTSTR_*
-// keys, the user's additions, and the sched_ext dump tracepoint enabled from boot (merged into
-// the user's own trace_event= word if there is one: the kernel keeps only the last).
+// The kernel cmdline: console on COM1, reboot=k + panic=-1 so every end exits QEMU, the guest's
+// KTSTR_* words as given (guest_cmdline_words, guest_config.hpp), the user's additions, and the
+// sched_ext dump tracepoint enabled from boot (merged into the user's own trace_event= word if
+// there is one: the kernel keeps only the last).
 // The default words (boot time savers that cost nothing in correctness, measured in bench/) come
 // before the user's --append words, so a user's own value of the same parameter wins.
-std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& ktstr_keys);
+std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& ktstr_words);
 
 // The boot-time default words, e.g. cryptomgr.notests.
 const std::vector<std::string>& default_boot_words();

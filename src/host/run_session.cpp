@@ -15,6 +15,7 @@ namespace {
 
 constexpr size_t kSchedTailLines = 20;  // the scheduler's last lines shown when it failed
 constexpr size_t kMaxOomKills = 16;     // OOM kill lines kept for the report
+constexpr int kVmKilled = exit_code::for_signal(SIGKILL);  // Ctrl-A X: the VM was killed, as by kill -9
 
 double ms_of(uint64_t t_ns) { return double(t_ns) / 1e6; }
 
@@ -226,29 +227,40 @@ bool RunSession::fails_run(const Splat& s) const {
   return !s.scheduler_exit || s.ops.empty() || s.ops == sched_ops_;
 }
 
-Verdict RunSession::verdict(const wire::DecodeStats& stats, const std::string& console_tail, bool watchdog_fired,
-                            const std::string& watchdog_reason) const {
-  Verdict v = frames_verdict(stats, console_tail, watchdog_fired, watchdog_reason);
-  if (done_.is_null()) return v;  // a crash or hang keeps its own reason; splats are in the report
-  if (v.reason.empty() && !sched_unstoppable_.empty()) v = {exit_code::kInfrastructure, sched_unstoppable_};
-  // A kernel that hit a bug fails the run even when the payload passed (unless --splats=warn).
-  std::vector<const Splat*> failing;
-  for (const Splat& s : splats_.splats())
-    if (fails_run(s)) failing.push_back(&s);
-  if (!failing.empty() && !sinks_.splats_warn_only) {
-    v.exit_code = exit_code::kInfrastructure;
-    v.reason = "kernel splat: " + failing.front()->first_line;
-    if (failing.size() > 1) v.reason += " (and " + std::to_string(failing.size() - 1) + " more)";
+// The rules of docs/exit-codes.md, in its order; a later rule overrides what came before it.
+Verdict RunSession::verdict(const HostFacts& host) const {
+  // 1. The frames: DONE's status if the stream around it is whole, else why no DONE came.
+  const bool done = !done_.is_null();
+  Verdict v = done ? done_verdict(host.stats) : Verdict{exit_code::kInfrastructure, no_done_reason(host)};
+  // A crash or hang keeps its own reason: rules 2-4 judge a run that finished (its splats are
+  // in the report either way).
+  if (done) {
+    // 2. A scheduler under test that would not stop fails the payload's own status.
+    if (v.reason.empty() && !sched_unstoppable_.empty()) v = {exit_code::kInfrastructure, sched_unstoppable_};
+    // 3. A kernel that hit a bug fails the run even when the payload passed (unless --splats=warn).
+    std::vector<const Splat*> failing;
+    for (const Splat& s : splats_.splats())
+      if (fails_run(s)) failing.push_back(&s);
+    if (!failing.empty() && !sinks_.splats_warn_only) {
+      v.exit_code = exit_code::kInfrastructure;
+      v.reason = "kernel splat: " + failing.front()->first_line;
+      if (failing.size() > 1) v.reason += " (and " + std::to_string(failing.size() - 1) + " more)";
+    }
+    // 4. A payload SIGKILLed while the OOM killer ran: the status stays, the reason says why.
+    if (v.reason.empty() && v.exit_code == exit_code::for_signal(SIGKILL) && !oom_kills_.empty())
+      v.reason = "the payload was killed, and the kernel's OOM killer ran: " + oom_kills_.front();
   }
-  if (v.reason.empty() && v.exit_code == exit_code::for_signal(SIGKILL) && !oom_kills_.empty())
-    v.reason = "the payload was killed, and the kernel's OOM killer ran: " + oom_kills_.front();
+  // 5. A signal to ktstr-vm: 128 + its number; the guest's reason stays when DONE came.
+  if (host.signal && done) v.exit_code = exit_code::for_signal(host.signal);
+  else if (host.signal) v = {exit_code::for_signal(host.signal), "interrupted"};
+  // 6. Ctrl-A X: the user killed the VM, whatever the guest had said.
+  if (host.vm_killed) v = {kVmKilled, "VM killed (Ctrl-A X)"};
+  // 7. The verifier baseline fails a run that would pass; a failing run keeps its own status.
+  if (!host.verifier_failure.empty() && v.exit_code == exit_code::kOk)
+    v = {exit_code::kInfrastructure, host.verifier_failure};
+  // 8. A file the user asked for that could not be written fails the run: CI reads these files.
+  if (!host.output_error.empty()) v = {exit_code::kInfrastructure, host.output_error};
   return v;
-}
-
-Verdict RunSession::frames_verdict(const wire::DecodeStats& stats, const std::string& console_tail,
-                                   bool watchdog_fired, const std::string& watchdog_reason) const {
-  if (!done_.is_null()) return done_verdict(stats);
-  return {exit_code::kInfrastructure, no_done_reason(stats, console_tail, watchdog_fired, watchdog_reason)};
 }
 
 Verdict RunSession::done_verdict(const wire::DecodeStats& stats) const {
@@ -279,8 +291,8 @@ Verdict RunSession::done_verdict(const wire::DecodeStats& stats) const {
 }
 
 // Why a run ended without DONE, as precisely as the frames, the console and QEMU's status say.
-std::string RunSession::no_done_reason(const wire::DecodeStats& stats, const std::string& console_tail,
-                                       bool watchdog_fired, const std::string& watchdog_reason) const {
+std::string RunSession::no_done_reason(const HostFacts& host) const {
+  const std::string& console_tail = host.console_tail;
   std::string reboot = guest_reboot_;
   for (const char* l : kRebootLines)
     if (reboot.empty() && console_tail.find(l) != std::string::npos) reboot = l;
@@ -289,14 +301,14 @@ std::string RunSession::no_done_reason(const wire::DecodeStats& stats, const std
   if (!crash_.is_null()) return "init crashed: " + text(crash_);
   if (size_t p = console_tail.find("Kernel panic"); p != std::string::npos)
     return "kernel panic: " + line_at(console_tail, p) + oom;
-  if (watchdog_fired) return watchdog_reason + oom;
+  if (host.watchdog_fired) return host.watchdog_reason + oom;
   if (qemu_failed)
     return "QEMU exited on its own (" + qemu_exit_ + ") in phase " + last_phase_ + ", before the guest finished";
   if (!helo_seen_) return "no HELO on COM2: the guest never reached init, or init could not use COM2 (see the console)";
   if (!reboot.empty())
     return "the guest rebooted in phase " + last_phase_ + " before init finished (kernel: \"" + reboot +
            "\"): something in the guest called reboot, e.g. `reboot -f`" + oom;
-  return "stream truncated: no DONE frame (last phase: " + last_phase_ + "; " + stats.summary() + ")" + oom;
+  return "stream truncated: no DONE frame (last phase: " + last_phase_ + "; " + host.stats.summary() + ")" + oom;
 }
 
 double RunSession::host_ms() const {

@@ -1,5 +1,5 @@
 // What one run learnt from its frames: fed frame by frame while COM2 streams in, then asked for
-// the verdict. Everything here comes from the guest and is treated as untrusted input: every field
+// the verdict, with what the host saw around the frames (HostFacts). Everything here comes from the guest and is treated as untrusted input: every field
 // is read through guest_json's checked accessors, and no frame content can make it throw.
 #pragma once
 
@@ -20,6 +20,25 @@ namespace ktstr::host {
 struct Verdict {
   int exit_code = exit_code::kInfrastructure;
   std::string reason;  // empty when the payload's own status is reported
+};
+
+// What one VM session ended with: the verdict, and the report that --json writes (null when the
+// session never started: a set-up error).
+struct SessionResult {
+  Verdict verdict;
+  nlohmann::json report;
+};
+
+// What the host saw around the frames: everything the verdict needs besides them.
+struct HostFacts {
+  wire::DecodeStats stats;      // the decoder's counts
+  std::string console_tail;     // COM1's last bytes (a panic line, the kernel's reboot words)
+  bool watchdog_fired = false;
+  std::string watchdog_reason;
+  bool vm_killed = false;       // the user killed the VM (Ctrl-A X)
+  int signal = 0;               // the first SIGINT/SIGTERM/SIGHUP ktstr-vm got; 0 = none
+  std::string verifier_failure;  // why the verifier baseline fails the run (written or checked)
+  std::string output_error;     // the first output file (--json, --com2-log, ...) not written
 };
 
 class RunSession {
@@ -45,9 +64,9 @@ class RunSession {
   void on_frame(const wire::Frame& f);
   // COM1 bytes: with --verbose shown on stderr as "con| " lines.
   void on_console(std::string_view bytes);
-  // Judges the run from the frames, the decoder's counts and (for a crash) the console's tail.
-  Verdict verdict(const wire::DecodeStats& stats, const std::string& console_tail, bool watchdog_fired,
-                  const std::string& watchdog_reason) const;
+  // The verdict: every rule of docs/exit-codes.md, in its order, from the frames and what the
+  // host saw around them. Pure: the same frames and facts give the same verdict.
+  Verdict verdict(const HostFacts& host) const;
 
   const std::string& last_phase() const { return last_phase_; }
   bool helo_seen() const { return helo_seen_; }
@@ -67,11 +86,8 @@ class RunSession {
   void kernel_record(const nlohmann::json& rec);
   void on_done();
   bool fails_run(const Splat& s) const;
-  Verdict frames_verdict(const wire::DecodeStats& stats, const std::string& console_tail, bool watchdog_fired,
-                         const std::string& watchdog_reason) const;
   Verdict done_verdict(const wire::DecodeStats& stats) const;
-  std::string no_done_reason(const wire::DecodeStats& stats, const std::string& console_tail,
-                             bool watchdog_fired, const std::string& watchdog_reason) const;
+  std::string no_done_reason(const HostFacts& host) const;
   void prefixed(const char* prefix, std::string_view bytes, std::string& partial);
 
   double host_ms() const;

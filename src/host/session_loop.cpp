@@ -47,7 +47,7 @@ int run_one_session(const RunOptions& opts, VmMode mode) {
   session.prepare();
   session.launch(signals.child_mask());
   run_sessions({&session}, signals);
-  return session.finish();
+  return session.finish().verdict.exit_code;
 }
 
 }  // namespace ktstr::host

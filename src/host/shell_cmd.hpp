@@ -3,10 +3,7 @@
 // arrives byte-exact on stdout and whose status becomes ktstr-vm's.
 #pragma once
 
-#include <string>
-#include <vector>
-
-#include "run.hpp"
+#include "session_options.hpp"
 
 namespace ktstr::host {
 
@@ -15,10 +12,5 @@ namespace ktstr::host {
 // VM failed around it (as `run`), 128+N after signal N, 137 after Ctrl-A X. Throws
 // std::runtime_error for set-up errors (no kernel, packing failed, sockets).
 int shell_command(const RunOptions& opts);
-
-// The KTSTR_* cmdline keys of shell mode: mode, the terminal's size (cols/rows 0 = unknown, left
-// out), TERM and COLORTERM when they are safe on a kernel cmdline, and the common run keys.
-std::vector<std::string> shell_keys(const RunOptions& opts, unsigned cols, unsigned rows, const char* term,
-                                    const char* colorterm);
 
 }  // namespace ktstr::host

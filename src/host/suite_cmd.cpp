@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -56,18 +55,17 @@ class SuiteRunner {
     std::size_t outcome;
     unsigned attempt;
   };
-  // One attempt in flight: its options outlive its session, which keeps a reference to them.
+  // One attempt in flight.
   struct Running {
     Pending what;
     std::string dir;
-    std::unique_ptr<RunOptions> opts;
     UniqueFd out, err;
     std::unique_ptr<VmSession> session;
     Clock::time_point t0 = Clock::now();
   };
 
   void start(const Pending& p);
-  void record(Running& r, int exit_code, const std::string& setup_error);
+  void record(Running& r, const SessionResult& result);
   void finished(std::size_t outcome);
   void on_signal(int signo);
   void show_status(bool force);
@@ -94,14 +92,13 @@ void SuiteRunner::start(const Pending& p) {
   r->what = p;
   fs::path dir = fs::path(o_.artifacts) / artifact_folder_name(t.name) / ("attempt-" + std::to_string(p.attempt));
   r->dir = dir.string();
-  r->opts = std::make_unique<RunOptions>(t.run);
-  RunOptions& o = *r->opts;
+  RunOptions o = t.run;
   o.com2_log = (dir / "com2.bin").string();
   o.console_log = (dir / "console.log").string();
   o.sched_log = (dir / "sched.log").string();
   o.json_report = (dir / "report.json").string();
   o.junit_report.clear();
-  o.guest_keys.push_back("KTSTR_ATTEMPT=" + std::to_string(p.attempt));
+  o.attempt = p.attempt;
   try {
     // A previous suite run's folder is replaced, only if it carries our marker (checked for every
     // test before the first VM; this catches one that appeared since).
@@ -113,7 +110,7 @@ void SuiteRunner::start(const Pending& p) {
     r->err = UniqueFd(::open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!r->out.valid() || !r->err.valid())
       throw std::runtime_error("cannot write artifacts in " + r->dir + ": " + std::strerror(errno));
-    r->session = std::make_unique<VmSession>(o, VmMode::run, SessionIo{-1, r->out.get(), r->err.get()});
+    r->session = std::make_unique<VmSession>(std::move(o), VmMode::run, SessionIo{-1, r->out.get(), r->err.get()});
     r->session->prepare();
     r->session->launch(signals_.child_mask());
   } catch (const std::exception& e) {
@@ -122,28 +119,17 @@ void SuiteRunner::start(const Pending& p) {
     if (r->err.valid()) (void)::write(r->err.get(), msg.data(), msg.size());
     // As `run`: a program that is not there or not executable is 127/126 before boot, else 125.
     auto* status = dynamic_cast<const StatusError*>(&e);
-    record(*r, status ? status->status : exit_code::kInfrastructure, e.what());
+    record(*r, {{status ? status->status : exit_code::kInfrastructure, e.what()}, nullptr});
     return;
   }
   running_.push_back(std::move(r));
 }
 
-// One attempt ended: its status, reason and output tails (from its own JSON report), then a
-// retry or the test's outcome.
-void SuiteRunner::record(Running& r, int status, const std::string& setup_error) {
+// One attempt ended: its verdict and report (suite_attempt), then a retry or the test's outcome.
+void SuiteRunner::record(Running& r, const SessionResult& result) {
   SuiteOutcome& out = outcomes_[r.what.outcome];
-  SuiteAttempt a;
-  a.exit_code = status;
-  a.wall_s = since(r.t0);
-  a.reason = setup_error;
-  if (std::ifstream f(r.opts->json_report); f) {
-    a.report = nlohmann::json::parse(f, nullptr, false);
-    if (a.report.is_discarded() || !a.report.is_object()) a.report = nlohmann::json::object();
-  }
-  if (auto it = a.report.find("reason"); a.reason.empty() && it != a.report.end() && it->is_string())
-    a.reason = it->get<std::string>();
-  out.attempts.push_back(std::move(a));
-  bool passed = status == out.test->expect_exit;
+  out.attempts.push_back(suite_attempt(result, since(r.t0)));
+  bool passed = result.verdict.exit_code == out.test->expect_exit;
   if (!passed && r.what.attempt <= o_.retries && !stopping_) {
     queue_.push_front({r.what.outcome, r.what.attempt + 1});
     return;
@@ -211,9 +197,9 @@ int SuiteRunner::run() {
         ++k;
         continue;
       }
-      int status = r.session->finish();
+      SessionResult result = r.session->finish();
       r.session.reset();
-      record(r, status, "");
+      record(r, result);
       running_.erase(running_.begin() + std::ptrdiff_t(k));
     }
     show_status(false);

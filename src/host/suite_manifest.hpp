@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "run.hpp"
+#include "session_options.hpp"
 
 namespace ktstr::host {
 

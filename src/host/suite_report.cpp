@@ -35,6 +35,18 @@ void attempt_element(std::ostream& f, const char* tag, const SuiteAttempt& a, in
 
 }  // namespace
 
+SuiteAttempt suite_attempt(const SessionResult& result, double wall_s) {
+  // Through the --json writer and back: the text the suite shows and reports is what the
+  // attempt's report.json holds.
+  auto as_written = [](const nlohmann::json& j) { return nlohmann::json::parse(json_report_text(j)); };
+  SuiteAttempt a;
+  a.exit_code = result.verdict.exit_code;
+  a.reason = as_written(result.verdict.reason).get<std::string>();
+  a.wall_s = wall_s;
+  if (!result.report.is_null()) a.report = as_written(result.report);
+  return a;
+}
+
 SuiteOutcome::Status SuiteOutcome::status() const {
   if (attempts.empty()) return Status::not_run;
   auto passed = [&](const SuiteAttempt& a) { return a.exit_code == test->expect_exit; };

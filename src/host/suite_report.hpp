@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ktstr/exit_codes.hpp"
+#include "run_session.hpp"
 #include "suite_manifest.hpp"
 
 namespace ktstr::host {
@@ -18,6 +19,11 @@ struct SuiteAttempt {
   double wall_s = 0;
   nlohmann::json report;    // the run's --json report (stdout_tail, stderr_tail, ...)
 };
+
+// One attempt from what its session ended with (VmSession::finish, or a set-up error's status
+// and message with a null report): its status and reason are the verdict's, its report the
+// session's, with guest text as the --json file holds it (invalid UTF-8 replaced by U+FFFD).
+SuiteAttempt suite_attempt(const SessionResult& result, double wall_s);
 
 struct SuiteOutcome {
   enum class Status { passed, failed, flaky, not_run };

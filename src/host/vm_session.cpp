@@ -10,17 +10,16 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "guest_config.hpp"
 #include "ktstr/exit_codes.hpp"
 #include "kernel_image.hpp"
 #include "pack.hpp"
 #include "qemu.hpp"
 #include "report.hpp"
-#include "shell_cmd.hpp"
 
 namespace ktstr::host {
 namespace {
 
-constexpr int kVmKilled = exit_code::for_signal(SIGKILL);  // Ctrl-A X: the VM was killed, as by kill -9
 constexpr size_t kMaxPending = 64 * 1024;           // keys buffered for the guest before stdin pauses
 constexpr auto kDrainAfterExit = std::chrono::seconds(2);  // the sockets close with QEMU; don't wait forever
 
@@ -41,20 +40,14 @@ Watchdog watchdog_for(const RunOptions& o, VmMode mode) {
 
 }  // namespace
 
-VmSession::VmSession(const RunOptions& o, VmMode mode, SessionIo io)
-    : o_(o),
+VmSession::VmSession(RunOptions o, VmMode mode, SessionIo io)
+    : o_(std::move(o)),
       mode_(mode),
       io_(io),
-      session_(sinks()),
-      decoder_([this](const wire::Frame& f) { session_.on_frame(f); }),
-      watchdog_(watchdog_for(o, mode)) {}
-
-VmSession::~VmSession() = default;
-
-// Output files and kernel-health rules are set up before the session that writes to them. In
-// shell mode the guest console carries the output; the interactive terminal is the guest's alone.
-RunSession::Sinks VmSession::sinks() {
+      decoder_([this](const wire::Frame& f) { session_->on_frame(f); }),
+      watchdog_(watchdog_for(o_, mode)) {
   tmp_.keep = o_.keep_tmp;
+  // The files open before the boot: one that cannot be opened is refused at once.
   com2_log_ = OutputFile("--com2-log", o_.com2_log);
   console_log_ = OutputFile("--console-log", o_.console_log);
   sched_log_ = OutputFile("--sched-log", o_.sched_log);
@@ -63,16 +56,17 @@ RunSession::Sinks VmSession::sinks() {
   for (const auto& d : o_.deny) rules_.add_deny(d);
   for (const auto& a : o_.allow) rules_.add_allow(a);
   if (!o_.splat_rules.empty()) rules_.load_file(o_.splat_rules);
+  session_.emplace(sinks());
+}
+
+VmSession::~VmSession() = default;
+
+// Where the frames' contents go. In shell mode the guest console carries the output; the
+// interactive terminal is the guest's alone.
+RunSession::Sinks VmSession::sinks() const {
   if (mode_ == VmMode::interactive) return {-1, -1, sched_log_.fd(), false};
   if (mode_ == VmMode::exec) return {io_.out_fd, io_.err_fd, sched_log_.fd(), false};
   return {io_.out_fd, io_.err_fd, sched_log_.fd(), o_.verbose, console_log_.fd(), &rules_, o_.splats_warn};
-}
-
-std::vector<std::string> VmSession::guest_keys() const {
-  if (mode_ == VmMode::run) return run_keys(o_);
-  // The guest's PTY starts at the terminal's size.
-  std::optional<WindowSize> ws = mode_ == VmMode::interactive ? window_size(io_.in_fd) : std::nullopt;
-  return shell_keys(o_, ws ? ws->cols : 0, ws ? ws->rows : 0, std::getenv("TERM"), std::getenv("COLORTERM"));
 }
 
 void VmSession::prepare() {
@@ -110,7 +104,8 @@ void VmSession::launch(const sigset_t& child_mask) {
   ch_[kCom2].listener = listen_unix(socks.com2);
   if (!socks.hvc.empty()) ch_[kHvc].listener = listen_unix(socks.hvc);
   auto argv = qemu_argv(o_.vm, accel_, kernel_, initrd_path(),
-                        kernel_cmdline(o_.vm, guest_keys()), socks);
+                        kernel_cmdline(o_.vm, guest_cmdline_words(o_, mode_, host_terminal(mode_, io_.in_fd))),
+                        socks);
   if (o_.verbose) {
     std::string cmd;
     for (const auto& a : argv) cmd += shell_quote(a) + " ";
@@ -118,7 +113,7 @@ void VmSession::launch(const sigset_t& child_mask) {
                                     accel_why_ + ")\nktstr-vm: " + cmd + "\n");
   }
   qemu_.start(argv, child_mask);
-  session_.mark_qemu_start();
+  session_->mark_qemu_start();
   watchdog_.start(Clock::now());
   if (mode_ == VmMode::interactive) raw_.emplace(io_.in_fd);
 }
@@ -149,10 +144,10 @@ void VmSession::tick() {
   if (qemu_exit_ && now - *qemu_exit_ > kDrainAfterExit)
     for (Channel& c : ch_) c.conn.reset();
   watchdog_.frames(decoder_.stats().frames, now);
-  if (qemu_.running() && !session_.done_seen() &&
-      watchdog_.check(now, session_.helo_seen(), session_.last_phase()))
+  if (qemu_.running() && !session_->done_seen() &&
+      watchdog_.check(now, session_->helo_seen(), session_->last_phase()))
     kill_qemu();
-  if (resize_pending_ && session_.helo_seen()) send_resize();
+  if (resize_pending_ && session_->helo_seen()) send_resize();
 }
 
 bool VmSession::finished() const {
@@ -161,7 +156,7 @@ bool VmSession::finished() const {
 
 void VmSession::on_qemu_exit() {
   qemu_.reap();
-  session_.note_qemu_exit(qemu_.wait_status());  // a run without DONE names how QEMU ended
+  session_->note_qemu_exit(qemu_.wait_status());  // a run without DONE names how QEMU ended
   qemu_exit_ = Clock::now();
 }
 
@@ -195,7 +190,7 @@ void VmSession::on_channel(int which) {
 void VmSession::on_console(std::string_view data) {
   keep_tail(console_tail_, data);
   console_log_.write(data);
-  session_.on_console(data);
+  session_->on_console(data);
 }
 
 // COM2: the frames, to their log and the decoder.
@@ -274,7 +269,7 @@ void VmSession::on_signal(int signo) {
   }
   if (killed_ || !qemu_.running()) return;
   if (!signal_) signal_ = signo;
-  if (!stop_sent_ && session_.helo_seen() && send_to_guest(wire::kStop, "{}")) {
+  if (!stop_sent_ && session_->helo_seen() && send_to_guest(wire::kStop, "{}")) {
     stop_sent_ = true;
     (void)write_all(io_.err_fd, "ktstr-vm: interrupted (signal " + std::to_string(signo) +
                                     "): asking the guest to stop; again to kill\n");
@@ -289,22 +284,29 @@ void VmSession::kill_qemu() {
   qemu_.kill();
 }
 
-Verdict VmSession::judge() const {
-  if (quit_) return {kVmKilled, "VM killed (Ctrl-A X)"};
-  Verdict v = session_.verdict(decoder_.stats(), console_tail_, watchdog_.fired(), watchdog_.reason());
-  if (signal_ && !session_.done_seen()) v = {exit_code::for_signal(signal_), "interrupted"};
-  else if (signal_) v.exit_code = exit_code::for_signal(signal_);
-  return v;
+// What the host saw around the frames, for the verdict (the verifier baseline's failure aside:
+// finish() gets it from apply_telemetry_options).
+HostFacts VmSession::host_facts() const {
+  HostFacts h;
+  h.stats = decoder_.stats();
+  h.console_tail = console_tail_;
+  h.watchdog_fired = watchdog_.fired();
+  h.watchdog_reason = watchdog_.reason();
+  h.vm_killed = quit_;
+  h.signal = signal_;
+  h.output_error = first_output_error();
+  return h;
 }
 
-// The scheduler telemetry's -v table, the verifier baseline (written or checked): a budget past
-// the baseline fails an otherwise passing run.
-void VmSession::apply_telemetry_options(Verdict& v) {
-  const auto& t = session_.telemetry();
+// The scheduler telemetry's -v table, the verifier baseline (written or checked). Returns why the
+// baseline fails the run (the first failure), empty if it does not; every failure is said here.
+std::string VmSession::apply_telemetry_options() {
+  const auto& t = session_->telemetry();
   if (o_.verbose) (void)write_all(io_.err_fd, t.summary_table());
-  auto fail = [&](const std::string& why) {  // said either way; a failing run keeps its own status
+  std::string failure;
+  auto fail = [&](const std::string& why) {
     (void)write_all(io_.err_fd, "ktstr-vm: " + why + "\n");
-    if (v.exit_code == exit_code::kOk) v = {exit_code::kInfrastructure, why};
+    if (failure.empty()) failure = why;
   };
   if (!o_.write_verifier_baseline.empty()) {
     try {
@@ -314,23 +316,23 @@ void VmSession::apply_telemetry_options(Verdict& v) {
       fail(e.what());
     }
   }
-  if (!baseline_) return;
+  if (!baseline_) return failure;
   BaselineCheck c = check_verifier_baseline(*baseline_, t.programs(), o_.verifier_slack_pct);
   for (const auto& n : c.notes) (void)write_all(io_.err_fd, "ktstr-vm: verifier baseline: " + n + "\n");
   if (!c.failure.empty()) fail(c.failure);
+  return failure;
 }
 
-int VmSession::finish() {
+SessionResult VmSession::finish() {
   raw_.reset();  // the terminal is itself again before anything is reported
   decoder_.finish();
-  Verdict v = judge();
-  if (mode_ == VmMode::run) apply_telemetry_options(v);
-  // A log the user asked for that could not be written fails the run: CI reads these files.
-  if (std::string why = first_output_error(); !why.empty()) v = {exit_code::kInfrastructure, why};
+  HostFacts facts = host_facts();
+  if (mode_ == VmMode::run) facts.verifier_failure = apply_telemetry_options();
+  Verdict v = session_->verdict(facts);
   std::string epilogue;
-  if (!session_.helo_seen() && !qemu_stderr_.empty()) epilogue += "ktstr-vm: QEMU said:\n" + qemu_stderr_;
+  if (!session_->helo_seen() && !qemu_stderr_.empty()) epilogue += "ktstr-vm: QEMU said:\n" + qemu_stderr_;
   bool console_shown = mode_ == VmMode::run && o_.verbose;
-  if (!v.reason.empty() && !quit_ && !session_.done_seen() && !console_shown && !console_tail_.empty()) {
+  if (!v.reason.empty() && !quit_ && !session_->done_seen() && !console_shown && !console_tail_.empty()) {
     // The end of the console: the panic or the last kernel words.
     size_t from = console_tail_.size() > 3000 ? console_tail_.size() - 3000 : 0;
     epilogue += "ktstr-vm: last console output:\n" + console_tail_.substr(from) + "\n";
@@ -339,15 +341,21 @@ int VmSession::finish() {
   std::string summary = (v.reason.empty() ? "exit " + std::to_string(v.exit_code)
                          : v.exit_code ? "FAILED (" + std::to_string(v.exit_code) + "): " + v.reason
                                        : v.reason) +
-                        " | " + decoder_.stats().summary() + session_.summary_notes() + " | " + seconds_text(wall);
-  write_reports(v, summary, wall);
+                        " | " + decoder_.stats().summary() + session_->summary_notes() + " | " + seconds_text(wall);
   // The shell reports only what went wrong: its output is the guest's console.
   if (mode_ == VmMode::run || !v.reason.empty()) epilogue += "ktstr-vm: " + summary + "\n";
-  // ... and so does a report that could not be written (it cannot say so itself).
+  nlohmann::json r = report(v, summary, wall);
+  write_reports(r);
+  // A report cannot say that it could not be written: judged again with that file's error, the
+  // verdict names it (rule 8 of docs/exit-codes.md), and stderr says so.
+  if (std::string why = first_output_error(); why != facts.output_error) {
+    facts.output_error = why;
+    v = session_->verdict(facts);
+  }
   for (const OutputFile* f : {&json_, &junit_})
     if (!f->error().empty()) epilogue += "ktstr-vm: error: " + f->error() + "\n";
   (void)write_all(io_.err_fd, epilogue);
-  return first_output_error().empty() ? v.exit_code : exit_code::kInfrastructure;
+  return {std::move(v), std::move(r)};
 }
 
 std::string VmSession::first_output_error() const {
@@ -356,10 +364,10 @@ std::string VmSession::first_output_error() const {
   return "";
 }
 
-void VmSession::write_reports(const Verdict& v, const std::string& summary, double wall) {
-  if (!json_.is_open() && !junit_.is_open()) return;
+// The run's report, as --json writes it and the suite keeps it.
+nlohmann::json VmSession::report(const Verdict& v, const std::string& summary, double wall) const {
   const auto& s = decoder_.stats();
-  nlohmann::json r = session_.report();
+  nlohmann::json r = session_->report();
   r["exit_code"] = v.exit_code;
   r["reason"] = v.reason;
   r["status"] = v.exit_code == 0 ? "passed" : "failed";
@@ -374,6 +382,10 @@ void VmSession::write_reports(const Verdict& v, const std::string& summary, doub
   r["kernel_image"] = kernel_json(kernel_);
   r["payload"] = o_.pack.payload;
   r["watchdog"] = watchdog_.fired() ? nlohmann::json(watchdog_.reason()) : nlohmann::json(nullptr);
+  return r;
+}
+
+void VmSession::write_reports(const nlohmann::json& r) {
   std::string name;
   for (const auto& a : o_.pack.payload) name += (name.empty() ? "" : " ") + a;
   if (json_.is_open()) json_.write(json_report_text(r));

@@ -1,4 +1,5 @@
-// One VM session: the single driver behind `run`, `shell --exec` and the interactive shell.
+// One VM session: the single driver behind `run`, `shell --exec`, the interactive shell and each
+// test of `suite`.
 // It holds the temp dir, the channels (COM1 console, COM2 frames, hvc0 for the shell), the QEMU
 // process, the frame decoder, the frame session (RunSession: what the frames mean) and the
 // watchdog. It owns no process-wide state: a SessionLoop polls any number of sessions in one
@@ -18,8 +19,8 @@
 #include "ktstr/frame_decoder.hpp"
 #include "paths.hpp"
 #include "qemu_process.hpp"
-#include "run.hpp"
 #include "run_session.hpp"
+#include "session_options.hpp"
 #include "temp_dir.hpp"
 #include "terminal.hpp"
 #include "verifier_baseline.hpp"
@@ -27,12 +28,6 @@
 #include "watchdog.hpp"
 
 namespace ktstr::host {
-
-enum class VmMode {
-  run,          // the payload under the scheduler; its frames carry its output
-  exec,         // shell --exec: one command, its output byte-exact from hvc0
-  interactive,  // shell: a terminal on hvc0, keys from stdin
-};
 
 // Where a session's own output goes; defaults are the process's stdio.
 struct SessionIo {
@@ -52,7 +47,9 @@ class VmSession {
  public:
   using Clock = std::chrono::steady_clock;
 
-  VmSession(const RunOptions& opts, VmMode mode, SessionIo io = {});
+  // Keeps its own copy of the options. Opens the output files (a path that cannot be written is
+  // refused here, before any boot) and loads the kernel-health rules; throws for either.
+  VmSession(RunOptions opts, VmMode mode, SessionIo io = {});
   ~VmSession();
   VmSession(const VmSession&) = delete;
   VmSession& operator=(const VmSession&) = delete;
@@ -74,9 +71,11 @@ class VmSession {
   void on_signal(int signo);
   // QEMU has exited and the channels are drained.
   bool finished() const;
-  // Judges the session, prints the epilogue (reason, QEMU's words, the console's end, summary)
-  // and writes the reports. Returns the exit status.
-  int finish();
+  // Judges the session (RunSession::verdict), prints the epilogue (reason, QEMU's words, the
+  // console's end, summary) and writes the reports. Returns the verdict, whose exit_code is the
+  // exit status, and the report as --json holds it: a report file that could not be written
+  // fails the verdict, which then names it, and loses nothing else.
+  SessionResult finish();
 
  private:
   // One socket QEMU connects to: accepted once, then read until EOF.
@@ -86,8 +85,7 @@ class VmSession {
   };
   enum { kCom1 = 0, kCom2 = 1, kHvc = 2 };
 
-  RunSession::Sinks sinks();
-  std::vector<std::string> guest_keys() const;
+  RunSession::Sinks sinks() const;
   void on_channel(int which);
   void on_console(std::string_view data);
   void on_com2(std::string_view data);
@@ -99,13 +97,14 @@ class VmSession {
   bool send_to_guest(const wire::Tag& type, const std::string& json);
   void send_resize();
   void kill_qemu();
-  Verdict judge() const;
+  HostFacts host_facts() const;
   std::string initrd_path() const { return tmp_.path() + "/initramfs.cpio"; }
-  void apply_telemetry_options(Verdict& v);
-  void write_reports(const Verdict& v, const std::string& summary, double wall_s);
+  std::string apply_telemetry_options();
+  nlohmann::json report(const Verdict& v, const std::string& summary, double wall_s) const;
+  void write_reports(const nlohmann::json& report);
   std::string first_output_error() const;
 
-  const RunOptions& o_;
+  const RunOptions o_;
   const VmMode mode_;
   const SessionIo io_;
   const Clock::time_point t_start_ = Clock::now();
@@ -115,7 +114,7 @@ class VmSession {
   std::string accel_, accel_why_;
   OutputFile com2_log_, console_log_, sched_log_, json_, junit_;
   SplatClassifier rules_;
-  RunSession session_;
+  std::optional<RunSession> session_;  // made once the files and rules it writes to and reads are
   wire::FrameDecoder decoder_;
   Watchdog watchdog_;
   Channel ch_[3];

@@ -83,7 +83,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (flags & 8) session.note_qemu_exit(flags >> 4);
   if (flags & 16) stats.lost = 1;
-  host::Verdict v = session.verdict(stats, console, flags & 4, "watchdog: fuzz");
+  host::HostFacts facts;
+  facts.stats = stats;
+  facts.console_tail = console;
+  facts.watchdog_fired = flags & 4;
+  facts.watchdog_reason = "watchdog: fuzz";
+  host::Verdict v = session.verdict(facts);
   check(v.exit_code >= 0 && v.exit_code <= 255, "exit code out of range");
   if (!session.done_seen())
     check(v.exit_code == exit_code::kInfrastructure && !v.reason.empty(), "no DONE but not 125 with a reason");

@@ -99,3 +99,98 @@ TEST(Cmdline, TelemetryKeys) {
   EXPECT_TRUE(bad.config.telemetry);
   EXPECT_EQ(bad.config.stats_ms, -1);
 }
+
+namespace {
+
+// A Config with every field away from its default, each value one the parser accepts.
+ktstr::Config every_key_set() {
+  ktstr::Config c;
+  c.mode = Mode::shell;
+  c.log_level = "debug";
+  c.timeout_s = 604800;
+  c.attach_timeout_ms = 1;
+  c.heartbeat_ms = 0;
+  c.telemetry = false;
+  c.stats_ms = 0;
+  c.cols = 10000;
+  c.rows = 1;
+  c.term = "xterm-256color";
+  c.colorterm = "truecolor";
+  c.topo = ktstr::Topology{2, 4, 2, 2};
+  c.debug_fault = "segv";
+  c.attempt = 1000;
+  return c;
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string s;
+  for (const auto& w : words) s += w + " ";
+  return s;
+}
+
+}  // namespace
+
+// The encoder and the parser agree on every key: what the host writes, init reads back as it was.
+TEST(Cmdline, EveryKeyRoundTrips) {
+  ktstr::Config c = every_key_set();
+  std::vector<std::string> words = ktstr::cmdline_words(c);
+  EXPECT_EQ(words.size(), 14u) << joined(words);  // one word per key of docs/cmdline.md
+  auto r = parse_cmdline(joined(words));
+  EXPECT_TRUE(r.warnings.empty()) << joined(r.warnings);
+  EXPECT_EQ(r.config, c) << joined(words);
+}
+
+// Each key alone also round-trips, and leaves every other field at its default.
+TEST(Cmdline, EachKeyAloneRoundTrips) {
+  const ktstr::Config all = every_key_set();
+  const ktstr::Config defaults;
+  auto with_one = [&](auto field) {
+    ktstr::Config c = defaults;
+    c.*field = all.*field;
+    return c;
+  };
+  std::vector<ktstr::Config> singles = {
+      with_one(&ktstr::Config::mode),      with_one(&ktstr::Config::log_level),
+      with_one(&ktstr::Config::timeout_s), with_one(&ktstr::Config::attach_timeout_ms),
+      with_one(&ktstr::Config::heartbeat_ms), with_one(&ktstr::Config::telemetry),
+      with_one(&ktstr::Config::stats_ms),  with_one(&ktstr::Config::cols),
+      with_one(&ktstr::Config::rows),      with_one(&ktstr::Config::term),
+      with_one(&ktstr::Config::colorterm), with_one(&ktstr::Config::topo),
+      with_one(&ktstr::Config::debug_fault), with_one(&ktstr::Config::attempt)};
+  for (const ktstr::Config& c : singles) {
+    std::vector<std::string> words = ktstr::cmdline_words(c);
+    ASSERT_EQ(words.size(), 1u) << joined(words);
+    auto r = parse_cmdline(words[0]);
+    EXPECT_TRUE(r.warnings.empty()) << words[0];
+    EXPECT_EQ(r.config, c) << words[0];
+  }
+}
+
+// Defaults are not written: a run with nothing to say adds no word (the kernel's limit of 32).
+TEST(Cmdline, DefaultsWriteNoWords) {
+  EXPECT_TRUE(ktstr::cmdline_words(ktstr::Config{}).empty());
+}
+
+// The encoder writes a value as it is: one the guest refuses is warned about there, as any bad
+// word would be, and the default stays.
+TEST(Cmdline, AnOutOfRangeValueIsWrittenAndTheGuestWarns) {
+  ktstr::Config c;
+  c.attach_timeout_ms = 99999999;
+  std::vector<std::string> words = ktstr::cmdline_words(c);
+  ASSERT_EQ(words.size(), 1u);
+  EXPECT_EQ(words[0], "KTSTR_ATTACH_TIMEOUT_MS=99999999");
+  auto r = parse_cmdline(words[0]);
+  EXPECT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.config.attach_timeout_ms, ktstr::Config{}.attach_timeout_ms);
+}
+
+// The terminal-name rule the host and the guest share.
+TEST(Cmdline, TerminalNamesAreOneSafeWord) {
+  EXPECT_TRUE(ktstr::valid_term("xterm-256color"));
+  EXPECT_TRUE(ktstr::valid_term("rxvt-unicode.1+x_y"));
+  EXPECT_FALSE(ktstr::valid_term(""));
+  EXPECT_FALSE(ktstr::valid_term("evil term\"x"));
+  EXPECT_FALSE(ktstr::valid_term("a;rm"));
+  EXPECT_FALSE(ktstr::valid_term(std::string(65, 'x')));
+  EXPECT_TRUE(ktstr::valid_term(std::string(64, 'x')));
+}

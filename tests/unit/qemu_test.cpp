@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "guest_config.hpp"
+
 using ktstr::host::kernel_cmdline;
 using ktstr::host::VmOptions;
 
@@ -21,7 +23,7 @@ size_t count(const std::string& s, const std::string& what) {
 TEST(KernelCmdline, CarriesKeysUserWordsAndTheDumpEvent) {
   VmOptions vm;
   vm.append = {"nokaslr", "sched_ext.slice_bypass_us=100"};
-  std::string s = kernel_cmdline(vm, {"KTSTR_MODE=test"});
+  std::string s = kernel_cmdline(vm, {"KTSTR_TOPO=1,1,2,1", "KTSTR_MODE=test"});
   EXPECT_EQ(s.rfind("console=ttyS0 reboot=k panic=-1 loglevel=4 quiet no_timer_check ", 0), 0u) << s;
   EXPECT_NE(s.find(" KTSTR_MODE=test nokaslr sched_ext.slice_bypass_us=100 "), std::string::npos) << s;
   EXPECT_NE(s.find(" KTSTR_TOPO=1,1,2,1 KTSTR_MODE=test "), std::string::npos) << s;
@@ -139,6 +141,12 @@ std::string arg_after(const std::vector<std::string>& a, const std::string& flag
 size_t count_flag(const std::vector<std::string>& a, const std::string& flag) {
   return size_t(std::count(a.begin(), a.end(), flag));
 }
+// The kernel cmdline `run` boots this VM with: the guest's words are the host's Config's.
+std::string cmdline_of(const VmOptions& vm) {
+  ktstr::host::RunOptions o;
+  o.vm = vm;
+  return kernel_cmdline(vm, ktstr::host::guest_cmdline_words(o, ktstr::host::VmMode::run, {}));
+}
 }  // namespace
 
 // --smp N is one node, one LLC (one socket) of N cores: no NUMA options, QEMU's default CPU.
@@ -151,7 +159,7 @@ TEST(QemuArgv, SmpIsOneSocketOfCores) {
   EXPECT_EQ(count_flag(a, "-numa"), 0u);
   EXPECT_EQ(count_flag(a, "-object"), 0u);
   EXPECT_EQ(count_flag(a, "-cpu"), 0u);
-  EXPECT_NE(kernel_cmdline(vm, {}).find(" KTSTR_TOPO=1,1,3,1 "), std::string::npos);
+  EXPECT_NE(cmdline_of(vm).find(" KTSTR_TOPO=1,1,3,1 "), std::string::npos);
 }
 
 // 2,4,2,1: one socket per LLC, each node spans two sockets with half of the memory.
@@ -168,7 +176,7 @@ TEST(QemuArgv, NumaNodesSpanTheirLlcSockets) {
   EXPECT_EQ(arg_after(a, "-numa", 1), "node,nodeid=1,cpus=4-7,memdev=mem1");
   EXPECT_EQ(count_flag(a, "-numa"), 2u);
   EXPECT_EQ(count_flag(a, "-cpu"), 0u);
-  EXPECT_NE(kernel_cmdline(vm, {}).find(" KTSTR_TOPO=2,4,2,1 "), std::string::npos);
+  EXPECT_NE(cmdline_of(vm).find(" KTSTR_TOPO=2,4,2,1 "), std::string::npos);
 }
 
 // SMT under TCG takes an Intel model (qemu64 is AMD without topoext: QEMU warns); KVM keeps host.

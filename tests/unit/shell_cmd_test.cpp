@@ -1,14 +1,14 @@
-// The kernel cmdline keys `ktstr-vm shell` passes to the guest.
-#include "shell_cmd.hpp"
-
+// The kernel cmdline keys `ktstr-vm shell` passes to the guest (guest_config.cpp fills the Config).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
+#include "guest_config.hpp"
 #include "ktstr/cmdline.hpp"
 
+using ktstr::host::HostTerminal;
 using ktstr::host::RunOptions;
-using ktstr::host::shell_keys;
+using ktstr::host::VmMode;
 
 namespace {
 bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
@@ -17,12 +17,15 @@ std::string joined(const std::vector<std::string>& v) {
   for (const auto& k : v) s += k + " ";
   return s;
 }
+std::vector<std::string> shell_keys(const RunOptions& o, const HostTerminal& t) {
+  return ktstr::host::guest_cmdline_words(o, VmMode::interactive, t);
+}
 }  // namespace
 
 // Mode, size and terminal names reach the guest, and the guest's parser reads them back as sent.
 TEST(ShellKeys, CarryModeSizeAndTerminal) {
   RunOptions o;
-  auto keys = shell_keys(o, 132, 43, "xterm-256color", "truecolor");
+  auto keys = shell_keys(o, {132, 43, "xterm-256color", "truecolor"});
   EXPECT_TRUE(has(keys, "KTSTR_MODE=shell"));
   auto parsed = ktstr::parse_cmdline(joined(keys));
   EXPECT_TRUE(parsed.warnings.empty()) << joined(parsed.warnings);
@@ -36,7 +39,7 @@ TEST(ShellKeys, CarryModeSizeAndTerminal) {
 // No terminal size (not a tty) and unsafe or missing TERM values are left out, not mangled.
 TEST(ShellKeys, LeaveOutUnknownSizeAndUnsafeTerm) {
   RunOptions o;
-  auto keys = shell_keys(o, 0, 0, "evil term\"x", nullptr);
+  auto keys = shell_keys(o, {0, 0, "evil term\"x", ""});
   EXPECT_EQ(joined(keys).find("KTSTR_COLS"), std::string::npos);
   EXPECT_EQ(joined(keys).find("KTSTR_TERM"), std::string::npos);
   EXPECT_EQ(joined(keys).find("KTSTR_COLORTERM"), std::string::npos);
@@ -47,7 +50,7 @@ TEST(ShellKeys, IncludeRunOptions) {
   RunOptions o;
   o.vm.timeout_s = 30;
   o.guest_log_level = "debug";
-  auto keys = shell_keys(o, 80, 24, "linux", "");
+  auto keys = shell_keys(o, {80, 24, "linux", ""});
   EXPECT_TRUE(has(keys, "KTSTR_TIMEOUT=30"));
   EXPECT_TRUE(has(keys, "KTSTR_LOG=debug"));
 }

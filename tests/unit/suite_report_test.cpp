@@ -1,7 +1,11 @@
 // Suite outcomes: pass / flaky / fail / not run, the progress lines, the summary, JUnit and JSON.
 #include "suite_report.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "ktstr/posix_io.hpp"
+#include "vm_session.hpp"
 
 using namespace ktstr::host;
 
@@ -96,3 +100,44 @@ TEST(SuiteJson, AgreesWithTheOutcomes) {
 }
 
 }  // namespace
+
+// A report.json that cannot be written (a full disk) loses nothing: the session's result carries
+// the verdict, which names that file, and the report, and the suite keeps both (it no longer
+// reads the reason back from the file).
+TEST(SuiteAttemptRecord, ReasonSurvivesAReportFileThatCannotBeWritten) {
+  RunOptions o;
+  o.json_report = "/dev/full";
+  ktstr::UniqueFd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  VmSession session(o, VmMode::run, {-1, null.get(), null.get()});
+  SessionResult result = session.finish();  // nothing arrived: the guest never said HELO
+  EXPECT_EQ(result.verdict.exit_code, 125);
+  EXPECT_NE(result.verdict.reason.find("--json /dev/full"), std::string::npos) << result.verdict.reason;
+  ASSERT_TRUE(result.report.is_object());
+  EXPECT_NE(result.report.value("reason", "").find("no HELO"), std::string::npos) << result.report.dump();
+
+  SuiteAttempt a = suite_attempt(result, 2.0);
+  EXPECT_EQ(a.exit_code, 125);
+  EXPECT_EQ(a.reason, result.verdict.reason);
+  EXPECT_EQ(a.wall_s, 2.0);
+  EXPECT_EQ(a.report.value("reason", ""), result.report.value("reason", ""));
+  SuiteTest t{.name = "t"};
+  SuiteOutcome out{.test = &t, .attempts = {a}, .artifacts = {}};
+  EXPECT_NE(progress_line(out).find("--json /dev/full"), std::string::npos) << progress_line(out);
+}
+
+// The suite shows and reports guest text as the attempt's report.json holds it: invalid UTF-8
+// replaced by U+FFFD, in the report and in the reason alike.
+TEST(SuiteAttemptRecord, GuestTextIsAsTheReportFileHoldsIt) {
+  SessionResult r{{125, "kernel panic: bad \xfe byte"}, {{"stderr_tail", "bad \xff byte"}, {"reason", "x"}}};
+  SuiteAttempt a = suite_attempt(r, 1.0);
+  EXPECT_EQ(a.reason, "kernel panic: bad \xEF\xBF\xBD byte");
+  EXPECT_EQ(a.report.value("stderr_tail", ""), "bad \xEF\xBF\xBD byte");
+}
+
+// A set-up error (no VM booted) has its message as the reason and no report.
+TEST(SuiteAttemptRecord, SetUpErrorHasItsMessageAndNoReport) {
+  SuiteAttempt a = suite_attempt({{127, "no such program"}, nullptr}, 0.5);
+  EXPECT_EQ(a.exit_code, 127);
+  EXPECT_EQ(a.reason, "no such program");
+  EXPECT_TRUE(a.report.is_null());
+}

@@ -66,7 +66,17 @@ class Session {
   void skip_kernel_records(uint64_t n) { kseq_ += n; }
 
   Verdict verdict(const std::string& console = "", bool watchdog = false, const std::string& why = "") {
-    return s_->verdict(stats_, console, watchdog, why);
+    HostFacts h;
+    h.stats = stats_;
+    h.console_tail = console;
+    h.watchdog_fired = watchdog;
+    h.watchdog_reason = why;
+    return s_->verdict(h);
+  }
+  // The verdict with what the host saw around the frames (signals, Ctrl-A X, baseline, files).
+  Verdict judged(HostFacts h) {
+    h.stats = stats_;
+    return s_->verdict(h);
   }
   wire::DecodeStats& stats() { return stats_; }
   std::string err() const {
@@ -379,6 +389,86 @@ TEST(VerdictGuestJson, WrongTypesNeverThrow) {
       }
     }) << type << " " << value;
   }
+}
+
+}  // namespace
+}  // namespace ktstr::host
+
+namespace ktstr::host {
+namespace {
+
+// --- the host's own rules, after the frames' (docs/exit-codes.md, rules 5-8) -----------------
+
+HostFacts signalled(int signo) {
+  HostFacts h;
+  h.signal = signo;
+  return h;
+}
+
+// A signal after DONE takes its status; the guest's reason stays.
+TEST(VerdictHost, SignalAfterDoneKeepsTheGuestsReason) {
+  Session s;
+  s.helo().frame(wire::kDone, {{"exit_code", 130}, {"reason", "stopped by the host (interrupted)"}});
+  Verdict v = s.judged(signalled(SIGTERM));
+  EXPECT_EQ(v.exit_code, 143);
+  EXPECT_EQ(v.reason, "stopped by the host (interrupted)");
+}
+
+// The signal rule comes after the splat rule: the splat's reason stays, with the signal's status.
+TEST(VerdictHost, SignalComesAfterTheSplatRule) {
+  Session s;
+  s.helo().kmsg("WARNING: CPU: 0 PID: 1 at kernel/foo.c:1 bar+0x1/0x2").done(0);
+  Verdict v = s.judged(signalled(SIGINT));
+  EXPECT_EQ(v.exit_code, 130);
+  EXPECT_TRUE(has(v.reason, "kernel splat: WARNING")) << v.reason;
+}
+
+// Without DONE a signal says only that the run was interrupted.
+TEST(VerdictHost, SignalWithoutDoneIsInterrupted) {
+  Session s;
+  s.helo();
+  Verdict v = s.judged(signalled(SIGHUP));
+  EXPECT_EQ(v.exit_code, 129);
+  EXPECT_EQ(v.reason, "interrupted");
+}
+
+// Ctrl-A X outranks whatever the guest said, a signal included.
+TEST(VerdictHost, CtrlAXOutranksTheGuestAndSignals) {
+  Session s;
+  s.helo().done(0);
+  HostFacts h = signalled(SIGINT);
+  h.vm_killed = true;
+  Verdict v = s.judged(h);
+  EXPECT_EQ(v.exit_code, 137);
+  EXPECT_EQ(v.reason, "VM killed (Ctrl-A X)");
+}
+
+// The verifier baseline fails only a run that would pass; a failing run keeps its own status.
+TEST(VerdictHost, VerifierBaselineFailsOnlyAPassingRun) {
+  HostFacts h;
+  h.verifier_failure = "verifier budget past the baseline + 10%: p verified 9 insns, baseline 1";
+  Session pass;
+  pass.helo().done(0);
+  Verdict v = pass.judged(h);
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_EQ(v.reason, h.verifier_failure);
+  Session fail;
+  fail.helo().done(3);
+  v = fail.judged(h);
+  EXPECT_EQ(v.exit_code, 3);
+  EXPECT_EQ(v.reason, "");
+}
+
+// A file that could not be written is the last rule: it outranks every other reason.
+TEST(VerdictHost, OutputFileErrorIsTheLastWord) {
+  HostFacts h;
+  h.vm_killed = true;
+  h.output_error = "--json /dev/full: write failed: No space left on device";
+  Session s;
+  s.helo();
+  Verdict v = s.judged(h);
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_EQ(v.reason, h.output_error);
 }
 
 }  // namespace

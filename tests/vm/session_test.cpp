@@ -74,7 +74,7 @@ TEST(VmSessions, TwoSessionsSideBySideInOneProcessBothTakeSigterm) {
   run_sessions({&a, &b}, signals);
   sessions_over = true;
   terminator.join();
-  int code_a = a.finish(), code_b = b.finish();
+  int code_a = a.finish().verdict.exit_code, code_b = b.finish().verdict.exit_code;
   std::string why_a = ktstr::vmtest::slurp(dir + "/a.err"), why_b = ktstr::vmtest::slurp(dir + "/b.err");
   EXPECT_EQ(code_a, 143) << why_a;
   EXPECT_EQ(code_b, 143) << why_b;

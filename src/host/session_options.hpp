@@ -1,0 +1,45 @@
+// The options of one VM session, whichever command boots it (run, shell, shell --exec, each
+// test of a suite): below the commands, so the driver (vm_session) needs none of their headers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pack.hpp"
+#include "qemu.hpp"
+
+namespace ktstr::host {
+
+enum class VmMode {
+  run,          // the payload under the scheduler; its frames carry its output
+  exec,         // shell --exec: one command, its output byte-exact from hvc0
+  interactive,  // shell: a terminal on hvc0, keys from stdin
+};
+
+struct RunOptions {
+  PackSpec pack;                     // payload, includes, sched args; paths resolved by run
+  std::string init;                  // --init
+  std::string scheduler;             // --scheduler PATH|NAME, empty = none
+  VmOptions vm;
+  std::string com2_log, console_log, sched_log, json_report, junit_report;
+  bool verbose = false;
+  unsigned silence_s = 30;           // no frame at all for this long after HELO = hung
+  unsigned boot_silence_s = 120;     // ... before HELO (boot under TCG on a loaded host)
+  unsigned watchdog_s = 0;           // hard deadline for the whole run; 0 = --timeout + 120 s, or 3600 s
+                                     // (the interactive shell: none)
+  std::string guest_log_level;       // KTSTR_LOG
+  unsigned attach_timeout_ms = 0;    // KTSTR_ATTACH_TIMEOUT_MS, 0 = init's default
+  unsigned attempt = 0;              // KTSTR_ATTEMPT: the suite's attempt number (1-based), 0 = not a suite's
+  std::vector<std::string> guest_keys;  // test hook (--guest-key): raw cmdline words after ours
+  bool keep_tmp = false;
+  bool no_com2 = false;  // test hook: boot without COM2
+  std::vector<std::string> deny, allow;  // extra kernel-health rules (regex), --deny / --allow
+  std::string splat_rules;               // file of `deny REGEX` / `allow REGEX` lines
+  bool splats_warn = false;              // --splats=warn
+  bool no_telemetry = false;             // --no-telemetry: KTSTR_TELEMETRY=0
+  int stats_ms = -1;                     // --stats-ms: KTSTR_STATS_MS, -1 = the guest's default
+  std::string verifier_baseline, write_verifier_baseline;  // --verifier-baseline / --write-...
+  double verifier_slack_pct = 10;        // --verifier-slack
+};
+
+}  // namespace ktstr::host
