@@ -109,6 +109,9 @@ CmdlineResult parse_cmdline(std::string_view text) {
         c.attempt = 0;
         bad(key, val, "expected an attempt number (1-1000)");
       }
+    } else if (key == "KTSTR_STDIN") {
+      if (val == "0" || val == "1") c.stdin_forward = val == "1";
+      else bad(key, val, "expected 0 or 1");
     } else if (key == "KTSTR_DEBUG_FAULT") {
       if (val == "segv" || val == "abort") c.debug_fault = val;
       else bad(key, val, "expected segv or abort");

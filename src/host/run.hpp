@@ -18,14 +18,16 @@ struct RunOptions {
   std::string com2_log, console_log, sched_log, json_report, junit_report;
   bool verbose = false;
   unsigned silence_s = 30;           // no frame at all for this long after HELO = hung
-  unsigned boot_silence_s = 120;     // ... before HELO (boot under TCG on a loaded host)
-  unsigned watchdog_s = 0;           // hard deadline for the whole run; 0 = --timeout + 120 s, or 3600 s
-                                     // (the interactive shell: none)
+  unsigned boot_timeout_s = 0;       // --boot-timeout: QEMU start -> first frame (HELO); 0 = by the
+                                     // vCPU count (default_boot_timeout_s; the interactive shell: none)
+  unsigned watchdog_s = 0;           // hard deadline for the whole run; 0 = the boot deadline plus
+                                     // --timeout + 120 s, or plus 3600 s (the interactive shell: none)
   std::string guest_log_level;       // KTSTR_LOG
   unsigned attach_timeout_ms = 0;    // KTSTR_ATTACH_TIMEOUT_MS, 0 = init's default
   std::vector<std::string> guest_keys;  // further KTSTR_* keys (e.g. KTSTR_DEBUG_FAULT=segv)
   bool keep_tmp = false;
   bool no_com2 = false;  // test hook: boot without COM2
+  bool forward_stdin = false;  // run, shell --exec: stdin (a pipe or a file) is the payload's (KTSTR_STDIN=1)
   std::vector<std::string> deny, allow;  // extra kernel-health rules (regex), --deny / --allow
   std::string splat_rules;               // file of `deny REGEX` / `allow REGEX` lines
   bool splats_warn = false;              // --splats=warn
@@ -38,7 +40,8 @@ struct RunOptions {
 // The KTSTR_* cmdline keys every mode passes: timeout, init's log level, attach timeout, extras.
 std::vector<std::string> run_keys(const RunOptions& opts);
 
-// Runs the whole thing; returns the process exit code (payload's, or 124/125/126/127).
+// Runs the whole thing; returns the process exit code (payload's, or 124/125/126/127). The
+// process's stdin is the payload's when it is a pipe or a regular file (stdin_forwardable).
 int run_command(const RunOptions& opts);
 
 }  // namespace ktstr::host

@@ -109,6 +109,7 @@ void SuiteRunner::start(const Pending& p) {
   o.json_report = (dir / "report.json").string();
   o.junit_report.clear();
   o.guest_keys.push_back("KTSTR_ATTEMPT=" + std::to_string(p.attempt));
+  if (o_.boot_timeout_s) o.boot_timeout_s = o_.boot_timeout_s;  // the host's speed, not the test's
   r->out = UniqueFd(::open((dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   r->err = UniqueFd(::open((dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   try {

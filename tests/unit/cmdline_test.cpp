@@ -99,3 +99,16 @@ TEST(Cmdline, TelemetryKeys) {
   EXPECT_TRUE(bad.config.telemetry);
   EXPECT_EQ(bad.config.stats_ms, -1);
 }
+
+// KTSTR_STDIN: off by default (the payload's stdin is /dev/null); 1 turns forwarding on.
+TEST(Cmdline, StdinKey) {
+  EXPECT_FALSE(ktstr::Config{}.stdin_forward);
+  auto r = parse_cmdline("KTSTR_STDIN=1");
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_TRUE(r.config.stdin_forward);
+  EXPECT_FALSE(parse_cmdline("KTSTR_STDIN=0").config.stdin_forward);
+  auto bad = parse_cmdline("KTSTR_STDIN=yes");
+  ASSERT_EQ(bad.warnings.size(), 1u);
+  EXPECT_EQ(bad.warnings[0], "KTSTR_STDIN=yes: expected 0 or 1, using the default");
+  EXPECT_FALSE(bad.config.stdin_forward);
+}
