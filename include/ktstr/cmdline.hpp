@@ -29,6 +29,7 @@ struct Config {
   Topology topo;                      // KTSTR_TOPO=N,L,C,T (L: total LLCs), unset = not checked
   std::string debug_fault;            // KTSTR_DEBUG_FAULT=segv|abort: test hook for crash handling
   uint32_t attempt = 0;               // KTSTR_ATTEMPT: a suite's attempt number (1-based), 0 = unset
+  bool stdin_forward = false;         // KTSTR_STDIN=1: the host forwards its stdin (STDI frames)
 
   bool operator==(const Config&) const = default;
 };

@@ -64,9 +64,15 @@ inline constexpr Tag kTopo = make_tag("TOPO");
 // programs' run stats and sched_ext's event counters (STAT); JSON like the other control frames.
 inline constexpr Tag kProg = make_tag("PROG");
 inline constexpr Tag kStat = make_tag("STAT");
+// Host stdin forwarding (KTSTR_STDIN=1): how many STDI bytes init has taken so far and how many
+// more it accepts beyond them: {"taken":N,"window":W,"closed":bool}. The host never has more
+// than `window` bytes in flight, so init's buffer and the tty's input queue stay bounded.
+inline constexpr Tag kSack = make_tag("SACK");
 // Host -> guest (docs/protocol.md)
 inline constexpr Tag kRsiz = make_tag("RSIZ");
 inline constexpr Tag kStop = make_tag("STOP");
+// The host's stdin for the payload (or exec command): raw bytes; an empty value is its end.
+inline constexpr Tag kStdi = make_tag("STDI");
 
 // True for the types whose value is raw stream bytes rather than a JSON object.
 constexpr bool is_stream(Tag t) { return t == kSout || t == kSerr || t == kSlog || t == kIlog; }

@@ -75,6 +75,7 @@ std::vector<std::string> cmdline_words(const Config& c) {
   if (c.heartbeat_ms != d.heartbeat_ms) put("KTSTR_HEARTBEAT_MS", std::to_string(c.heartbeat_ms));
   if (c.debug_fault != d.debug_fault) put("KTSTR_DEBUG_FAULT", c.debug_fault);
   if (c.attempt != d.attempt) put("KTSTR_ATTEMPT", std::to_string(c.attempt));
+  if (c.stdin_forward != d.stdin_forward) put("KTSTR_STDIN", c.stdin_forward ? "1" : "0");
   return w;
 }
 
@@ -131,6 +132,9 @@ CmdlineResult parse_cmdline(std::string_view text) {
         c.attempt = 0;
         bad(key, val, "expected an attempt number (1-1000)");
       }
+    } else if (key == "KTSTR_STDIN") {
+      if (val == "0" || val == "1") c.stdin_forward = val == "1";
+      else bad(key, val, "expected 0 or 1");
     } else if (key == "KTSTR_DEBUG_FAULT") {
       if (val == "segv" || val == "abort") c.debug_fault = val;
       else bad(key, val, "expected segv or abort");

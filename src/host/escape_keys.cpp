@@ -1,9 +1,14 @@
 #include "escape_keys.hpp"
 
+#include <unistd.h>
+
 namespace ktstr::host {
+
+EscapeFilter EscapeFilter::for_input(int fd) { return EscapeFilter(::isatty(fd) == 1); }
 
 std::string EscapeFilter::feed(std::string_view in, Action& action) {
   action = Action::none;
+  if (!enabled_) return std::string(in);
   std::string out;
   for (char c : in) {
     if (!pending_) {

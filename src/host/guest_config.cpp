@@ -39,6 +39,7 @@ Config guest_config(const RunOptions& o, VmMode mode, const HostTerminal& termin
   c.telemetry = !o.no_telemetry;
   if (o.stats_ms >= 0) c.stats_ms = o.stats_ms;
   c.attempt = o.attempt;
+  c.stdin_forward = o.forward_stdin;
   return c;
 }
 

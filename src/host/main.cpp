@@ -40,9 +40,9 @@ EXIT STATUS (run, shell --exec)
   125    the run failed around the payload: the scheduler under test died, never attached,
          error-exited or would not stop; the kernel splatted (BUG, WARNING, Oops, stall, ...);
          the VM crashed, hung or rebooted; init hit a fatal error; the COM2 stream was damaged
-         or truncated; a file given with --json, --junit, --com2-log, --console-log or
-         --sched-log could not be written; or ktstr-vm itself hit an error (a bad --init or
-         TMPDIR, ...)
+         or truncated; a --sched-enable line failed; the boot outlasted --boot-timeout; a
+         file given with --json, --junit, --com2-log, --console-log or --sched-log could not
+         be written; or ktstr-vm itself hit an error (a bad --init or TMPDIR, ...)
   126    the payload is not executable (a directory as program or --scheduler: at once, no VM)
   127    the payload was not found (a bare name neither in the guest nor on the host PATH: at once)
   129    ktstr-vm got SIGHUP;  130  interrupted (Ctrl-C);  143  ktstr-vm got SIGTERM
@@ -99,7 +99,7 @@ MANIFEST (TOML; relative paths are relative to the manifest's folder)
   Files the manifest names (scheduler, include, kernel, sched_enable, splat_rules, baselines, ...)
   are checked at load: a missing one is a manifest error (2, FILE:LINE: 'key': ...), no VM boots.
 
-  Per-test keys: scheduler sched_args include args timeout watchdog memory smp topology kernel
+  Per-test keys: scheduler sched_args include args timeout watchdog boot_timeout memory smp topology kernel
   append accel deny allow splats splat_rules attach_timeout_ms guest_log sched_enable
   sched_disable telemetry (true|false) stats_ms verifier_baseline write_verifier_baseline
   verifier_slack expect_exit. Each test runs exactly as `ktstr-vm run` would; its payload sees
@@ -171,6 +171,12 @@ CLI::Validator number_in(double lo, double hi, bool whole = true) {
   return CLI::Validator([=](std::string& v) { return number_error(v, lo, hi, whole); }, shown);
 }
 
+constexpr const char* kBootTimeoutHelp =
+    "host watchdog: seconds from QEMU's start to the guest's first frame (HELO), i.e. for the kernel's "
+    "boot (default for N vCPUs: 120 + N + N*N/64 under TCG, whose boot grows faster than linearly with N, "
+    "e.g. 122 for --smp 2, 1260 for near-max-llc; 120 + N/2 under KVM; interactive shell: none). "
+    "Past it the VM is killed: 125, \"boot still running after N s\"";
+
 void add_vm_content(CLI::App* c, RunOptions& o) {
   c->add_option("--init", o.init, "init binary to pack as /init (default: init beside ktstr-vm)");
   c->add_option("--scheduler", o.scheduler,
@@ -186,16 +192,25 @@ void add_vm_content(CLI::App* c, RunOptions& o) {
   c->add_option("--tool", o.pack.tools, "host program to pack with its interpreter and libraries (repeatable): NAME from "
                 "the host PATH, or a path, which it keeps in the guest; linked into /usr/local/bin, early on "
                 "the guest's PATH. A script brings its #! interpreter")->allow_extra_args(false);
-  c->add_option("--sched-enable", o.pack.sched_enable, "file of `echo V > /path` lines run before the scheduler");
-  c->add_option("--sched-disable", o.pack.sched_disable, "file of `echo V > /path` lines run after it stops");
+  c->add_option("--sched-enable", o.pack.sched_enable, "file of `echo V > /path` lines run before the scheduler; "
+                "a line that fails fails the run (125, naming the line) before the scheduler and payload start");
+  c->add_option("--sched-disable", o.pack.sched_disable, "file of `echo V > /path` lines run after it stops "
+                "(a failed line is a warning)");
 }
 
-// ktstr's preset names that QEMU's pc machine can hold, for --help.
+// Above this many vCPUs a boot under TCG on a small host takes minutes (vCPUs come up one by
+// one, all emulated on one host thread; figures in docs/architecture.md).
+constexpr uint32_t kSlowTcgVcpus = 64;
+
+// ktstr's preset names that QEMU's pc machine can hold, for --help; the big ones say so.
 std::string holdable_presets() {
   std::string s;
-  for (const auto& p : ktstr::topology_presets())
-    if (ktstr::topology_machine_error(p.topo, p.topo.nodes * 1024).empty())
-      s += (s.empty() ? "" : ", ") + std::string(p.name) + " (" + ktstr::topo_compact(p.topo) + ")";
+  for (const auto& p : ktstr::topology_presets()) {
+    if (!ktstr::topology_machine_error(p.topo, p.topo.nodes * 1024).empty()) continue;
+    s += (s.empty() ? "" : ", ") + std::string(p.name) + " (" + ktstr::topo_compact(p.topo);
+    if (p.topo.cpus() > kSlowTcgVcpus) s += ", " + std::to_string(p.topo.cpus()) + " vCPUs: minutes under TCG";
+    s += ")";
+  }
   return s;
 }
 
@@ -214,7 +229,9 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
       }, "vCPU shape in ktstr's terms: N,L,C,T = NUMA nodes, TOTAL LLCs (a multiple of N), cores per "
          "LLC, threads per core; or compact NnLlCcTt (2n4l2c1t); or a preset: " + holdable_presets() +
          ". CPUs are numbered in order, threads innermost; --memory is split evenly across the nodes. "
-         "The guest checks it got this shape (125 if not)")
+         "The guest checks it got this shape (125 if not). Under TCG on a small host every vCPU adds "
+         "boot time: the presets marked \"minutes under TCG\" are impractical there (the boot deadline "
+         "grows with the vCPUs; --boot-timeout sets it)")
       ->excludes(smp);
   // Shape against machine and memory, output files, verifier options, once every option is
   // known: refused before boot.
@@ -237,6 +254,7 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
                 "each, e.g. SeaBIOS instead of qboot: --qemu-arg=-bios --qemu-arg=/usr/share/seabios/bios-256k.bin)")->allow_extra_args(false);
   c->add_option("--silence", o.silence_s, "host watchdog: seconds without any frame before the VM counts as hung")
       ->capture_default_str()->check(number_in(0, kUintMax));
+  c->add_option("--boot-timeout", o.boot_timeout_s, kBootTimeoutHelp)->check(number_in(1, 604800));
 }
 
 // Where a booted VM's streams are kept, and the hidden options for tests; run and shell alike.
@@ -312,31 +330,41 @@ int main(int argc, char** argv) {
   runc->add_option("--verifier-slack", run.verifier_slack_pct, "percent a program may exceed the baseline by "
                    "(a finite number; only with --verifier-baseline)")
       ->capture_default_str()->check(finite_number(0.0, 10000.0));
-  runc->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole run "
-                   "(default: --timeout + 120, or 3600)")->check(number_in(0, kUintMax));
+  runc->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole run, boot "
+                   "included (default: the boot deadline (--boot-timeout) + --timeout + 120, or + 3600)")->check(number_in(0, kUintMax));
   add_vm_logs(runc, run, "write COM1 (kernel console, trace_pipe) to this file");
   runc->add_flag("-v,--verbose", run.verbose, "show the console, init's log, the scheduler's output, every event");
   runc->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "pack without /.ktstr_init_ok (tests)")->group("");
   runc->add_flag("--omit-args", run.pack.omit_args, "pack without /args (tests)")->group("");
   runc->add_flag("--no-com2", run.no_com2, "boot without COM2 (tests)")->group("");
   runc->add_option("program", run.pack.payload, "payload program and its arguments (after --)")->required();
+  runc->footer(std::string(R"(
+STDIN
+  When ktstr-vm's stdin is a pipe or a regular file, the payload reads it: byte-exact, in order, and
+  its end is the payload's EOF (`cat data | ktstr-vm run -- ./consumer`). A terminal is not read: the
+  payload's stdin is then /dev/null, as it is with `</dev/null`. Input flows as fast as the payload
+  reads it (a window of 64 KiB in flight); what it leaves unread when it exits is dropped.
+)") + kFooter);
 
   auto* shell = app.add_subcommand("shell", "an interactive shell in the VM (Ctrl-A X quits), or one command with --exec");
   add_vm_content(shell, run);
   add_vm_options(shell, run);
   shell->add_option("--exec", run.pack.exec_cmd, "run this with `sh -c` instead of a shell: its stdout and stderr "
-                    "on stdout byte-exact, stdin /dev/null, its exit status as ktstr-vm's (--timeout applies)");
+                    "on stdout byte-exact, its stdin ktstr-vm's when that is a pipe or a file (else /dev/null), "
+                    "its exit status as ktstr-vm's (--timeout applies)");
   shell->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole session; "
                     "past it the VM is killed and the status is 125 naming the phase it hung in "
-                    "(--exec default: --timeout + 120, or 3600; interactive default: none)")
+                    "(--exec default: the boot deadline + --timeout + 120, or + 3600; interactive default: none)")
       ->check(number_in(0, kUintMax));
   add_vm_logs(shell, run, "write COM1 (kernel console) to this file");
   shell->add_flag("-v,--verbose", run.verbose, "print the kernel and QEMU command line first");
   shell->footer(std::string(R"(
 The interactive shell puts your terminal in raw mode: keys go to the guest, Ctrl-A X kills the VM
 (exit 137), Ctrl-A H lists the escapes. When stdin is not a terminal (a file, a pipe, /dev/null),
-its bytes are typed in order and its end ends the session, as with ssh: the shell then reads
-`exit` and ends with the status of its last command.
+its bytes are typed in order, Ctrl-A as any other byte (no escapes), and its end ends the session,
+as with ssh: the shell then reads `exit` and ends with the status of its last command.
+With --exec, a stdin that is a pipe or a file is the command's stdin instead (byte-exact, its end
+is EOF); a terminal is not read.
 )") + kFooter);
 
   SuiteOptions suite_opts;
@@ -361,6 +389,8 @@ its bytes are typed in order and its end ends the session, as with ssh: the shel
       ->capture_default_str();
   suite->add_flag("--keep-all", suite_opts.keep_all, "keep the artifacts of passed tests too");
   suite->add_flag("--list", suite_opts.list, "print the selected tests' names (matrix variants expanded), run nothing");
+  suite->add_option("--boot-timeout", suite_opts.boot_timeout_s, "as run's --boot-timeout, for every test (over "
+                    "the manifest's boot_timeout: the host's speed, not the test's)")->check(number_in(1, 604800));
 
   DecodeOptions dec;
   auto* decode = app.add_subcommand("decode", "turn a COM2 capture into text or JSON lines; exit 0 only if complete and clean");

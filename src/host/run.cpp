@@ -4,6 +4,7 @@
 
 #include "output_paths.hpp"
 #include "session_loop.hpp"
+#include "stdin_forward.hpp"
 
 namespace ktstr::host {
 
@@ -30,7 +31,9 @@ std::string run_options_error(const RunOptions& o, bool slack_given) {
 }
 
 int run_command(const RunOptions& opts) {
-  return run_one_session(opts, VmMode::run);
+  RunOptions o = opts;
+  o.forward_stdin = stdin_forwardable(0);
+  return run_one_session(o, VmMode::run);
 }
 
 }  // namespace ktstr::host

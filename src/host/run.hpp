@@ -12,7 +12,8 @@ namespace ktstr::host {
 // (`slack_given`) without --verifier-baseline. `ktstr-vm run` and `shell` exit 2 with it.
 std::string run_options_error(const RunOptions& opts, bool slack_given);
 
-// Runs the whole thing; returns the process exit code (payload's, or 124/125/126/127).
+// Runs the whole thing; returns the process exit code (payload's, or 124/125/126/127). The
+// process's stdin is the payload's when it is a pipe or a regular file (stdin_forwardable).
 int run_command(const RunOptions& opts);
 
 }  // namespace ktstr::host

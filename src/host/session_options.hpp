@@ -24,15 +24,17 @@ struct RunOptions {
   std::string com2_log, console_log, sched_log, json_report, junit_report;
   bool verbose = false;
   unsigned silence_s = 30;           // no frame at all for this long after HELO = hung
-  unsigned boot_silence_s = 120;     // ... before HELO (boot under TCG on a loaded host)
-  unsigned watchdog_s = 0;           // hard deadline for the whole run; 0 = --timeout + 120 s, or 3600 s
-                                     // (the interactive shell: none)
+  unsigned boot_timeout_s = 0;       // --boot-timeout: QEMU start -> first frame (HELO); 0 = by the
+                                     // vCPU count (default_boot_timeout_s; the interactive shell: none)
+  unsigned watchdog_s = 0;           // hard deadline for the whole run; 0 = the boot deadline plus
+                                     // --timeout + 120 s, or plus 3600 s (the interactive shell: none)
   std::string guest_log_level;       // KTSTR_LOG
   unsigned attach_timeout_ms = 0;    // KTSTR_ATTACH_TIMEOUT_MS, 0 = init's default
   unsigned attempt = 0;              // KTSTR_ATTEMPT: the suite's attempt number (1-based), 0 = not a suite's
   std::vector<std::string> guest_keys;  // test hook (--guest-key): raw cmdline words after ours
   bool keep_tmp = false;
   bool no_com2 = false;  // test hook: boot without COM2
+  bool forward_stdin = false;  // run, shell --exec: stdin (a pipe or a file) is the payload's (KTSTR_STDIN=1)
   std::vector<std::string> deny, allow;  // extra kernel-health rules (regex), --deny / --allow
   std::string splat_rules;               // file of `deny REGEX` / `allow REGEX` lines
   bool splats_warn = false;              // --splats=warn

@@ -18,6 +18,7 @@ struct SuiteOptions {
   std::string artifacts = "ktstr-artifacts";  // one folder per test below it
   bool keep_all = false;              // keep the folders of passed tests too
   bool list = false;                  // print the expanded test names, run nothing
+  unsigned boot_timeout_s = 0;        // --boot-timeout for every test (over the manifest's); 0 = theirs
 };
 
 // Returns 0 all passed (flaky included), 1 any failed, 2 usage or manifest error, 130 on Ctrl-C.

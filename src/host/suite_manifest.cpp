@@ -145,6 +145,7 @@ bool ManifestReader::apply(SuiteTest& t, const std::string& key, const toml::nod
     for (const auto& el : *a) r.pack.includes.push_back(existing_path(el, key, true));
   } else if (key == "timeout") r.vm.timeout_s = unsigned(integer(v, key, 0, 604800));
   else if (key == "watchdog") r.watchdog_s = unsigned(integer(v, key, 0, 604800));
+  else if (key == "boot_timeout") r.boot_timeout_s = unsigned(integer(v, key, 1, 604800));
   else if (key == "memory") r.vm.memory_mb = unsigned(integer(v, key, 128, 65536));
   else if (key == "smp") {
     r.vm.smp = unsigned(integer(v, key, 1, 64));

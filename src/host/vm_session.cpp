@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -29,23 +30,33 @@ std::string seconds_text(double s) {
   return buf;
 }
 
-// The same watchdog for every mode. Hard deadline: --watchdog, else --timeout + 120 s, else an
-// hour. The interactive shell has only the deadline it is given: a person at the keyboard
-// decides when it is stuck, and may well stall the guest on purpose.
-Watchdog watchdog_for(const RunOptions& o, VmMode mode) {
-  if (mode == VmMode::interactive) return Watchdog(o.watchdog_s, 0, 0);
-  return Watchdog(o.watchdog_s ? o.watchdog_s : o.vm.timeout_s ? o.vm.timeout_s + 120 : 3600, o.silence_s,
-                  o.boot_silence_s);
-}
-
 }  // namespace
+
+// The same watchdog for every mode. Boot deadline: --boot-timeout, else by the vCPU count and
+// the accelerator. Hard deadline: --watchdog, else the boot deadline plus --timeout + 120 s, else
+// plus an hour: it counts from QEMU's start, so a big VM's long boot must not eat the payload's
+// time. The interactive shell has only the deadlines it is given: a person at the keyboard
+// decides when it is stuck, and may well stall the guest on purpose.
+Watchdog session_watchdog(const RunOptions& o, VmMode mode, const std::string& accel) {
+  unsigned vcpus = vm_topology(o.vm).cpus();
+  std::string what = std::to_string(vcpus) + (vcpus == 1 ? " vCPU" : " vCPUs") + " under " +
+                     (accel == "kvm" ? "KVM" : "TCG");
+  if (mode == VmMode::interactive) return Watchdog(o.watchdog_s, 0, o.boot_timeout_s, what);
+  unsigned boot = o.boot_timeout_s ? o.boot_timeout_s : default_boot_timeout_s(vcpus, accel == "kvm");
+  unsigned hard = o.watchdog_s ? o.watchdog_s : boot + (o.vm.timeout_s ? o.vm.timeout_s + 120 : 3600);
+  return Watchdog(hard, o.silence_s, boot, what);
+}
 
 VmSession::VmSession(RunOptions o, VmMode mode, SessionIo io)
     : o_(std::move(o)),
       mode_(mode),
       io_(io),
-      decoder_([this](const wire::Frame& f) { session_->on_frame(f); }),
-      watchdog_(watchdog_for(o_, mode)) {
+      decoder_([this](const wire::Frame& f) {
+        if (f.type == wire::kSack) return on_stdin_ack(f);  // flow control, not part of the run
+        session_->on_frame(f);
+      }),
+      watchdog_(session_watchdog(o_, mode, "tcg")),
+      escapes_(EscapeFilter::for_input(io.in_fd)) {
   tmp_.keep = o_.keep_tmp;
   // The files open before the boot: one that cannot be opened is refused at once.
   com2_log_ = OutputFile("--com2-log", o_.com2_log);
@@ -114,6 +125,7 @@ void VmSession::launch(const sigset_t& child_mask) {
   }
   qemu_.start(argv, child_mask);
   session_->mark_qemu_start();
+  watchdog_ = session_watchdog(o_, mode_, accel_);  // the accelerator is known now
   watchdog_.start(Clock::now());
   if (mode_ == VmMode::interactive) raw_.emplace(io_.in_fd);
 }
@@ -126,11 +138,17 @@ void VmSession::watches(std::vector<Watch>& out) {
     int fd = c.open() ? c.conn.get() : qemu_.exited() ? -1 : c.listener.get();
     short events = POLLIN;
     if (i == kHvc && c.open() && !to_guest_.empty()) events |= POLLOUT;
+    if (i == kCom2 && c.open() && !com2_out_.empty()) events |= POLLOUT;
     out.push_back({fd, events, [this, i](short revents) {
-                     if (revents & POLLOUT) flush_to_guest();
+                     if (revents & POLLOUT) i == kCom2 ? flush_com2() : flush_to_guest();
                      if (revents & ~POLLOUT) on_channel(i);
                    }});
   }
+  // The payload's stdin: read only as far as the guest's window reaches, and only once the
+  // frames before have left (the window bounds what is in flight, this what is queued here).
+  if (o_.forward_stdin && mode_ != VmMode::interactive && stdin_fwd_.room() && com2_out_.empty() &&
+      ch_[kCom2].open() && qemu_.running())
+    out.push_back({io_.in_fd, POLLIN, [this](short) { forward_stdin(); }});
   // Keys are read once the guest console has spoken (before init makes it raw, the kernel would
   // echo them) and has taken the previous ones.
   if (mode_ == VmMode::interactive && stdin_open_ && console_ready_ && to_guest_.size() < kMaxPending)
@@ -244,12 +262,51 @@ void VmSession::flush_to_guest() {
   }
 }
 
-// A control frame towards the guest on COM2 (docs/protocol.md). False if COM2 is not connected.
-bool VmSession::send_to_guest(const wire::Tag& type, const std::string& json) {
+// A frame towards the guest on COM2 (docs/protocol.md), queued and written as the socket takes
+// it. False if COM2 is not connected.
+bool VmSession::send_to_guest(const wire::Tag& type, const std::string& value) {
   if (!ch_[kCom2].open()) return false;
-  std::vector<uint8_t> buf(wire::max_encoded_size(json.size()));
-  size_t n = wire::encode_frame(buf.data(), buf.size(), type, to_guest_seq_++, boottime_ns(), json.data(), json.size());
-  return write_all(ch_[kCom2].conn.get(), buf.data(), n);
+  std::vector<uint8_t> buf(wire::max_encoded_size(value.size()));
+  size_t n = wire::encode_frame(buf.data(), buf.size(), type, to_guest_seq_++, boottime_ns(), value.data(), value.size());
+  com2_out_.append(reinterpret_cast<const char*>(buf.data()), n);
+  flush_com2();
+  return true;
+}
+
+void VmSession::flush_com2() {
+  while (!com2_out_.empty() && ch_[kCom2].open()) {
+    ssize_t n = ::write(ch_[kCom2].conn.get(), com2_out_.data(), com2_out_.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) {
+      com2_out_.clear();  // QEMU is gone: nobody will read these frames
+      return;
+    }
+    com2_out_.erase(0, size_t(n));
+  }
+}
+
+// SACK: the guest took bytes of stdin and grants a window beyond them (or its reader is gone).
+void VmSession::on_stdin_ack(const wire::Frame& f) {
+  std::string error;
+  bool ok = stdin_fwd_.on_ack(std::string_view(reinterpret_cast<const char*>(f.value.data()), f.value.size()), error);
+  if (!ok && stdin_fwd_.rejected() == 1)  // once: a broken guest must not flood stderr
+    (void)write_all(io_.err_fd, "ktstr-vm: " + error + " (seq " + std::to_string(f.seq) + "), ignored (and any more)\n");
+}
+
+// One read of the host's stdin, as far as the window allows, as one STDI frame; its end as an
+// empty STDI, so the payload reads EOF.
+void VmSession::forward_stdin() {
+  char buf[wire::kStreamChunk];
+  size_t room = std::min(stdin_fwd_.room(), sizeof buf);
+  if (room == 0) return;
+  ssize_t n = ::read(io_.in_fd, buf, room);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n < 0)
+    (void)write_all(io_.err_fd, "ktstr-vm: reading stdin for the payload: " + std::string(strerror(errno)) +
+                                    "; the payload's stdin ends here\n");
+  size_t len = n > 0 ? size_t(n) : 0;
+  if (send_to_guest(wire::kStdi, std::string(buf, len))) stdin_fwd_.sent(len);
 }
 
 // RSIZ {"cols","rows"}: the host window's size for the guest's PTY.

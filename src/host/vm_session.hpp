@@ -21,6 +21,7 @@
 #include "qemu_process.hpp"
 #include "run_session.hpp"
 #include "session_options.hpp"
+#include "stdin_forward.hpp"
 #include "temp_dir.hpp"
 #include "terminal.hpp"
 #include "verifier_baseline.hpp"
@@ -31,7 +32,7 @@ namespace ktstr::host {
 
 // Where a session's own output goes; defaults are the process's stdio.
 struct SessionIo {
-  int in_fd = 0;   // keys (interactive only)
+  int in_fd = 0;   // keys (interactive), or the payload's stdin (RunOptions::forward_stdin)
   int out_fd = 1;  // the payload's stdout, or the guest console in shell mode
   int err_fd = 2;  // the payload's stderr and ktstr-vm's own messages
 };
@@ -42,6 +43,10 @@ struct Watch {
   short events;
   std::function<void(short revents)> on_ready;
 };
+
+// The watchdog of a session in `mode` with these options on this accelerator ("tcg", "kvm"):
+// the boot deadline (--boot-timeout, else by the vCPU count), the hard deadline and the silence.
+Watchdog session_watchdog(const RunOptions& opts, VmMode mode, const std::string& accel);
 
 class VmSession {
  public:
@@ -92,6 +97,9 @@ class VmSession {
   void on_hvc(std::string_view data);
   void on_stdin();
   void flush_to_guest();
+  void on_stdin_ack(const wire::Frame& f);
+  void forward_stdin();
+  void flush_com2();
   void on_qemu_stderr();
   void on_qemu_exit();
   bool send_to_guest(const wire::Tag& type, const std::string& json);
@@ -126,7 +134,10 @@ class VmSession {
   // Keys not yet taken by the guest console. The hvc socket is non-blocking: a big paste must not
   // stall the loop while the guest's output waits for us to read it.
   std::string to_guest_;
-  uint32_t to_guest_seq_ = 0;  // RSIZ and STOP: seq counts the host->guest direction alone
+  uint32_t to_guest_seq_ = 0;  // RSIZ, STOP, STDI: seq counts the host->guest direction alone
+  // Frames not yet taken by the COM2 socket (non-blocking): a slow guest never stalls the loop.
+  std::string com2_out_;
+  StdinForwarder stdin_fwd_;  // with RunOptions::forward_stdin: io_.in_fd to the payload
   int signal_ = 0;             // the first SIGINT/SIGTERM/SIGHUP
   bool stop_sent_ = false, killed_ = false, quit_ = false;
   bool stdin_open_ = true, out_ok_ = true, resize_pending_ = false;

@@ -13,8 +13,8 @@
 namespace ktstr::init {
 namespace {
 
-void report_errors(const std::vector<std::string>& errors) {
-  for (const auto& e : errors) spdlog::warn("{}", e);
+void report_errors(const std::vector<ScriptError>& errors, const std::string& what) {
+  for (const auto& e : errors) spdlog::warn("{}", describe(e, what));
 }
 
 }  // namespace
@@ -36,7 +36,15 @@ bool GuestCore::set_up(RunResult& result) {
     heartbeat_.arm_in_ms(config_.heartbeat_ms, config_.heartbeat_ms);
   }
   spdlog::debug("event loop ready");
-  report_errors(run_sysfs_script(initramfs::kSchedEnable));
+  if (config_.stdin_forward && !stdin_.open(error)) spdlog::warn("host stdin not forwarded: {}", error);
+  // The set-up the run asked for, or no run: a scheduler measured on another set-up would pass
+  // while testing something else. Every failed line is logged; the first is the reason.
+  if (auto errors = run_sysfs_script(initramfs::kSchedEnable); !errors.empty()) {
+    for (size_t i = 1; i < errors.size(); ++i) spdlog::error("{}", describe(errors[i], "--sched-enable"));
+    std::string more = errors.size() > 1 ? " (and " + std::to_string(errors.size() - 1) + " more failed lines)" : "";
+    fail_run(result, com2_, describe(errors[0], "--sched-enable") + more);
+    return false;
+  }
   return true;
 }
 
@@ -47,8 +55,12 @@ void GuestCore::listen_to_host(HostControl::Handlers handlers) {
       spdlog::warn("the host asked to stop (STOP): ending the run");
       stop_requested_ = true;
     };
+  bool feed = config_.stdin_forward && !stdin_.finished();
+  if (feed) handlers.on_stdin = [this](std::string_view bytes) { stdin_.on_data(bytes); };
   if (std::string err; !control_.start(loop_, com2_, std::move(handlers), err))
     spdlog::warn("host control frames unavailable: {}", err);
+  else if (feed)
+    stdin_.grant();
 }
 
 bool GuestCore::start_scheduler(RunResult& result) {
@@ -106,7 +118,7 @@ void GuestCore::stop_scheduler(RunResult& result, uint32_t grace_ms) {
   sched_.on_death(nullptr);
   sched_.stop(grace_ms);
   sched_.drain_log(after_ms(kSchedLogDrainMs));
-  report_errors(run_sysfs_script(initramfs::kSchedDisable));
+  report_errors(run_sysfs_script(initramfs::kSchedDisable), "--sched-disable");
 }
 
 void GuestCore::end_leftovers() {

@@ -15,6 +15,7 @@
 #include "reaper.hpp"
 #include "run_result.hpp"
 #include "scheduler.hpp"
+#include "stdin_feed.hpp"
 
 namespace ktstr::init {
 
@@ -44,9 +45,11 @@ class GuestCore {
   GuestCore& operator=(const GuestCore&) = delete;
 
   // The loop and the reaper, COM2 queued on the loop (it never blocks on the UART from here on),
-  // the heartbeat, then /sched_enable. On failure: FATL, result.reason, false.
+  // the heartbeat, then /sched_enable. On failure (a failed --sched-enable line included): FATL,
+  // result.reason, false: neither the scheduler nor the payload runs.
   [[nodiscard]] bool set_up(RunResult& result);
-  // Host->guest control frames on COM2. Without an on_stop handler, STOP ends wait_for().
+  // Host->guest control frames on COM2. Without an on_stop handler, STOP ends wait_for(). With
+  // KTSTR_STDIN=1, STDI frames feed stdin_feed() and its window is granted to the host.
   void listen_to_host(HostControl::Handlers handlers);
   // Spawns /scheduler, if packed, and waits until it is attached (SCHD frames, PHAS, $SCHED_PID).
   // Returns false (result.reason set) if it is packed but did not attach.
@@ -74,6 +77,9 @@ class GuestCore {
   EventLoop& loop() { return loop_; }
   Reaper& reaper() { return reaper_; }
   Scheduler& scheduler() { return sched_; }
+  // The host's stdin for the main child (KTSTR_STDIN=1): read_end() is -1 (/dev/null) unless the
+  // host was granted a window.
+  StdinFeed& stdin_feed() { return stdin_; }
   const Config& config() const { return config_; }
 
  private:
@@ -84,6 +90,7 @@ class GuestCore {
   Timer heartbeat_, timeout_;
   bool timed_out_ = false;
   Scheduler sched_;
+  StdinFeed stdin_{loop_, [this](const std::string& ack) { com2_.send(wire::kSack, ack); }};
   HostControl control_;
   bool sched_died_ = false;
   bool stop_requested_ = false;

@@ -40,7 +40,7 @@ HostControl::~HostControl() {
 }
 
 void HostControl::on_readable() {
-  uint8_t buf[512];
+  uint8_t buf[4096];  // STDI brings up to a window of bytes at a time
   ssize_t n = ::read(fd_.get(), buf, sizeof buf);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (n <= 0) {
@@ -69,6 +69,8 @@ void HostControl::on_frame(const wire::Frame& f) {
   } else if (f.type == wire::kStop) {
     spdlog::info("host control: STOP");
     if (handlers_.on_stop) handlers_.on_stop();
+  } else if (f.type == wire::kStdi && handlers_.on_stdin) {
+    handlers_.on_stdin(v);
   } else {
     spdlog::warn("host control: ignoring a {} frame", std::string(f.type.view()));
   }

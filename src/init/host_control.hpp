@@ -1,4 +1,5 @@
-// Host -> guest control frames on COM2 (docs/protocol.md): RSIZ {"cols","rows"} and STOP {}.
+// Host -> guest frames on COM2 (docs/protocol.md): RSIZ {"cols","rows"}, STOP {} and STDI (the
+// host's stdin, raw bytes).
 // Reads COM2's input side through its own non-blocking fd on the event loop and decodes frames
 // with the same decoder the host uses: damaged or unknown frames are skipped (and logged).
 #pragma once
@@ -20,6 +21,7 @@ class HostControl {
   struct Handlers {
     std::function<void(uint16_t cols, uint16_t rows)> on_resize;
     std::function<void()> on_stop;
+    std::function<void(std::string_view bytes)> on_stdin;  // STDI; empty bytes = end of input
   };
 
   // Opens COM2's input side (Com2::reopen, non-blocking) and watches it. False with `error` if

@@ -33,13 +33,14 @@ bool Payload::read_argv(std::vector<std::string>& argv, std::string& error) {
   return true;
 }
 
-bool Payload::spawn(const std::vector<std::string>& argv) {
+bool Payload::spawn(const std::vector<std::string>& argv, int stdin_fd) {
   UniqueFd out_r, out_w, err_r, err_w;
   if (!make_pipe(out_r, out_w) || !make_pipe(err_r, err_w)) {
     spdlog::error("{}", errno_message("pipe for payload output", errno));
     return false;
   }
   SpawnSpec spec{argv, true, out_w.get(), err_w.get(), &reaper_.child_mask()};
+  spec.stdin_fd = stdin_fd;
   start_ns_ = boottime_ns();
   SpawnResult r = init::spawn(spec);
   out_w.reset();

@@ -21,8 +21,9 @@ class Payload {
 
   // Reads /args. Returns false with `error` set if it is missing or empty.
   [[nodiscard]] static bool read_argv(std::vector<std::string>& argv, std::string& error);
-  // Starts it. If exec fails the child exits 127/126 and EXIT says why.
-  [[nodiscard]] bool spawn(const std::vector<std::string>& argv);
+  // Starts it, its stdin from stdin_fd (-1: /dev/null). If exec fails the child exits 127/126
+  // and EXIT says why.
+  [[nodiscard]] bool spawn(const std::vector<std::string>& argv, int stdin_fd = -1);
   bool exited() const { return exited_; }
   bool output_drained() const { return out_->drained() && err_->drained(); }
   // TERM to the process group, up to grace_ms for it to go, then KILL.

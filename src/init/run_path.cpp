@@ -88,7 +88,9 @@ void PayloadRun::run_payload() {
   std::vector<std::string> argv;
   std::string err;
   if (!Payload::read_argv(argv, err) || !core_.arm_timeout(err)) return fail_run(result_, com2_, err);
-  if (!payload_.spawn(argv)) {
+  bool started = payload_.spawn(argv, core_.stdin_feed().read_end());
+  core_.stdin_feed().child_started();  // the payload holds its stdin now (or nobody does)
+  if (!started) {
     result_.reason = "could not start the payload";
     return;
   }

@@ -43,7 +43,7 @@ bool read_exec_cmd(std::string& cmd, std::string& error) {
 }
 
 // Exec mode: `sh -c CMD` with stdout/stderr on the console (byte-exact: OPOST is off), stdin
-// /dev/null, in its own session; EXIT with its status. Ends as the test path's payload does:
+// the host's (KTSTR_STDIN=1) or /dev/null, in its own session; EXIT with its status. Ends as the test path's payload does:
 // scheduler death, KTSTR_TIMEOUT and a host STOP give the same statuses.
 void run_exec(GuestCore& core, Console& console, Com2& com2, RunResult& result) {
   std::string cmd, error;
@@ -54,7 +54,9 @@ void run_exec(GuestCore& core, Console& console, Com2& com2, RunResult& result) 
   if (!core.arm_timeout(error)) return fail_run(result, com2, error);
   SpawnSpec spec{{"/bin/sh", "-c", cmd}, false, out.get(), out.get(), &core.reaper().child_mask()};
   spec.new_session = true;
+  spec.stdin_fd = core.stdin_feed().read_end();
   SpawnResult r = spawn(spec);
+  core.stdin_feed().child_started();
   if (r.pid < 0) return fail_run(result, com2, "exec command: " + r.error);
   bool exited = false;
   ExitStatus status;
@@ -82,7 +84,7 @@ void run_interactive(GuestCore& core, Console& console, Com2& com2, RunResult& r
   if (console.is_com2())
     spdlog::warn("no {}: the shell runs on COM2, host control frames are off", kHvcDevice);
   else
-    core.listen_to_host({[&](uint16_t cols, uint16_t rows) { shell.resize(cols, rows); }, [&] { shell.hang_up(); }});
+    core.listen_to_host({[&](uint16_t cols, uint16_t rows) { shell.resize(cols, rows); }, [&] { shell.hang_up(); }, {}});
   enter_phase(com2, "payload_started");
   result.payload_start_ms = ns_to_ms(boottime_ns());
   core.loop().run_until([&] { return shell.exited(); });

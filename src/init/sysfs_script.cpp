@@ -24,11 +24,11 @@ std::string unquote(std::string s) {
 
 }  // namespace
 
-std::vector<std::string> run_sysfs_script(const char* path) {
-  std::vector<std::string> errors;
+std::vector<ScriptError> run_sysfs_script(const char* path) {
+  std::vector<ScriptError> errors;
   std::string text;
   if (!read_file(path, text)) {
-    if (errno != ENOENT) errors.push_back(errno_message(std::string("read ") + path, errno));
+    if (errno != ENOENT) errors.push_back({0, errno_message(std::string("read ") + path, errno)});
     return errors;
   }
   std::istringstream in(text);
@@ -40,18 +40,20 @@ std::vector<std::string> run_sysfs_script(const char* path) {
     if (line.empty() || line[0] == '#') continue;
     size_t gt = line.find(" > ");
     if (!line.starts_with("echo ") || gt == std::string::npos) {
-      errors.push_back(std::string(path) + ":" + std::to_string(lineno) +
-                       ": expected `echo VALUE > /path`, got `" + line + "`");
+      errors.push_back({lineno, "expected `echo VALUE > /path`, got `" + line + "`"});
       continue;
     }
     std::string value = unquote(trim(line.substr(5, gt - 5))) + "\n";
     std::string target = trim(line.substr(gt + 3));
     UniqueFd fd(::open(target.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd.valid() || !write_all(fd.get(), value.data(), value.size()))
-      errors.push_back(std::string(path) + ":" + std::to_string(lineno) + ": " +
-                       errno_message("write " + target, errno));
+      errors.push_back({lineno, "`" + line + "`: " + errno_message("write " + target, errno)});
   }
   return errors;
+}
+
+std::string describe(const ScriptError& e, const std::string& what) {
+  return what + (e.line ? " line " + std::to_string(e.line) : "") + ": " + e.message;
 }
 
 }  // namespace ktstr::init

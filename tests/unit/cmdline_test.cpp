@@ -119,6 +119,7 @@ ktstr::Config every_key_set() {
   c.topo = ktstr::Topology{2, 4, 2, 2};
   c.debug_fault = "segv";
   c.attempt = 1000;
+  c.stdin_forward = true;
   return c;
 }
 
@@ -134,7 +135,7 @@ std::string joined(const std::vector<std::string>& words) {
 TEST(Cmdline, EveryKeyRoundTrips) {
   ktstr::Config c = every_key_set();
   std::vector<std::string> words = ktstr::cmdline_words(c);
-  EXPECT_EQ(words.size(), 14u) << joined(words);  // one word per key of docs/cmdline.md
+  EXPECT_EQ(words.size(), 15u) << joined(words);  // one word per key of docs/cmdline.md
   auto r = parse_cmdline(joined(words));
   EXPECT_TRUE(r.warnings.empty()) << joined(r.warnings);
   EXPECT_EQ(r.config, c) << joined(words);
@@ -156,7 +157,8 @@ TEST(Cmdline, EachKeyAloneRoundTrips) {
       with_one(&ktstr::Config::stats_ms),  with_one(&ktstr::Config::cols),
       with_one(&ktstr::Config::rows),      with_one(&ktstr::Config::term),
       with_one(&ktstr::Config::colorterm), with_one(&ktstr::Config::topo),
-      with_one(&ktstr::Config::debug_fault), with_one(&ktstr::Config::attempt)};
+      with_one(&ktstr::Config::debug_fault), with_one(&ktstr::Config::attempt),
+      with_one(&ktstr::Config::stdin_forward)};
   for (const ktstr::Config& c : singles) {
     std::vector<std::string> words = ktstr::cmdline_words(c);
     ASSERT_EQ(words.size(), 1u) << joined(words);
@@ -193,4 +195,15 @@ TEST(Cmdline, TerminalNamesAreOneSafeWord) {
   EXPECT_FALSE(ktstr::valid_term("a;rm"));
   EXPECT_FALSE(ktstr::valid_term(std::string(65, 'x')));
   EXPECT_TRUE(ktstr::valid_term(std::string(64, 'x')));
+// KTSTR_STDIN: off by default (the payload's stdin is /dev/null); 1 turns forwarding on.
+TEST(Cmdline, StdinKey) {
+  EXPECT_FALSE(ktstr::Config{}.stdin_forward);
+  auto r = parse_cmdline("KTSTR_STDIN=1");
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_TRUE(r.config.stdin_forward);
+  EXPECT_FALSE(parse_cmdline("KTSTR_STDIN=0").config.stdin_forward);
+  auto bad = parse_cmdline("KTSTR_STDIN=yes");
+  ASSERT_EQ(bad.warnings.size(), 1u);
+  EXPECT_EQ(bad.warnings[0], "KTSTR_STDIN=yes: expected 0 or 1, using the default");
+  EXPECT_FALSE(bad.config.stdin_forward);
 }

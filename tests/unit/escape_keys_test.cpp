@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 using ktstr::host::EscapeFilter;
 using Action = EscapeFilter::Action;
 
@@ -51,4 +55,37 @@ TEST(EscapeFilter, OtherKeysAfterCtrlAPassAndHelpIsConsumed) {
   EXPECT_EQ(a, Action::none);
   EXPECT_EQ(f.feed("\x01h", a), "");
   EXPECT_EQ(a, Action::help);
+}
+
+// A disabled filter (stdin not a terminal) passes every byte, Ctrl-A X included, and never acts.
+TEST(EscapeFilter, DisabledFilterTypesEveryByteInOrder) {
+  EscapeFilter f(false);
+  Action a;
+  EXPECT_EQ(f.feed("echo a\x01xecho b\nexit 3\n", a), "echo a\x01xecho b\nexit 3\n");
+  EXPECT_EQ(a, Action::none);
+  EXPECT_EQ(f.feed("\x01", a), "\x01");
+  EXPECT_EQ(f.feed("h\x01\x01", a), "h\x01\x01");
+  EXPECT_EQ(a, Action::none);
+}
+
+// The choice: escapes only for a terminal; a pipe, a regular file or /dev/null is data (N116).
+TEST(EscapeFilter, EscapesOnlyWhenTheInputIsATerminal) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  EXPECT_FALSE(EscapeFilter::for_input(p[0]).enabled());
+  close(p[0]);
+  close(p[1]);
+  int null = open("/dev/null", O_RDONLY);
+  ASSERT_GE(null, 0);
+  EXPECT_FALSE(EscapeFilter::for_input(null).enabled());
+  close(null);
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+  ASSERT_GE(slave, 0);
+  EXPECT_TRUE(EscapeFilter::for_input(slave).enabled());
+  close(slave);
+  close(master);
 }

@@ -57,3 +57,23 @@ TEST(SettingsTmpdir, MissingFileOrTooLongIsRefused) {
   }
   std::filesystem::remove(long_dir);
 }
+
+// --boot-timeout (run, shell, suite): seconds 1-604800, anything else a usage error before boot;
+// the help names the default by the vCPU count and the presets too big for TCG on a small host.
+TEST(SettingsBootTimeout, OutOfRangeIsAUsageErrorAndHelpExplainsIt) {
+  for (const char* bad : {"0", "abc", "604801", "-5"}) {
+    for (const char* cmd : {"run", "shell"}) {
+      auto [code, out] = run_ktstr_vm(std::string(cmd) + " --boot-timeout " + bad + " -- true");
+      EXPECT_EQ(code, ktstr::exit_code::kUsage) << cmd << " " << bad << ": " << out;
+    }
+    auto [code, out] = run_ktstr_vm(std::string("suite --boot-timeout ") + bad + " /nonexistent.toml");
+    EXPECT_EQ(code, ktstr::exit_code::kUsage) << bad << ": " << out;
+  }
+  auto [code, help] = run_ktstr_vm("run --help");
+  EXPECT_EQ(code, 0);
+  EXPECT_TRUE(has(help, "--boot-timeout")) << help;
+  EXPECT_TRUE(has(help, "120 + N + N*N/64 under TCG")) << help;
+  EXPECT_TRUE(has(help, "near-max-llc (1n15l8c2t, 240 vCPUs: minutes under TCG")) << help;
+  EXPECT_TRUE(has(run_ktstr_vm("suite --help").second, "--boot-timeout"));
+  EXPECT_TRUE(has(run_ktstr_vm("shell --help").second, "--boot-timeout"));
+}

@@ -381,3 +381,14 @@ TEST(SuiteSelect, ShardTextIsChecked) {
 }
 
 }  // namespace
+
+// boot_timeout: the first-frame deadline of `run --boot-timeout`, per test or in [defaults].
+TEST_F(SuiteManifestTest, BootTimeoutKey) {
+  auto m = load_manifest(write("[defaults]\nboot_timeout = 400\n[[test]]\nname = \"a\"\nargs = [\"true\"]\n"
+                               "[[test]]\nname = \"b\"\nargs = [\"true\"]\nboot_timeout = 900\n"));
+  ASSERT_EQ(m.tests.size(), 2u);
+  EXPECT_EQ(m.tests[0].run.boot_timeout_s, 400u);
+  EXPECT_EQ(m.tests[1].run.boot_timeout_s, 900u);
+  EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"true\"]\nboot_timeout = 0\n"),
+            write("") + ":4: 'boot_timeout': 0 is out of range 1..604800");
+}

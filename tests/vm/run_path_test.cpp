@@ -85,6 +85,28 @@ TEST(VmRunPath, SchedulerDiesAtStart) {
   expect_lossless(r);
 }
 
+// J5: a --sched-enable line that fails fails the run (125) before the scheduler and the payload,
+// naming the line; a good line before it was still written.
+TEST(VmRunPath, FailingSchedEnableLineFailsTheRunBeforeThePayload) {
+  std::string enable = temp_file("bad_enable.txt", "# set-up\necho 900000 > /proc/sys/kernel/sched_rt_runtime_us\n"
+                                 "echo 1 > /sys/kernel/no_such_knob\n", 0644);
+  auto r = run_vm({"--sched-enable", enable, "--scheduler", "scx_simple", "--", "echo", "must not run"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  std::string why = "--sched-enable line 3: `echo 1 > /sys/kernel/no_such_knob`: write /sys/kernel/no_such_knob: ";
+  EXPECT_NE(r.report.value("reason", "").find(why), std::string::npos) << r.report.value("reason", "");
+  EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+  EXPECT_EQ(r.event("PHAS", "scheduler_spawned"), nullptr);
+  EXPECT_EQ(r.event("PHAS", "payload_started"), nullptr);
+  EXPECT_EQ(r.out, "");
+  ASSERT_FALSE(r.of("FATL").empty()) << r.describe();
+
+  // The same file without its bad line: the run goes on and the good line took effect.
+  enable = temp_file("good_enable.txt", "echo 900000 > /proc/sys/kernel/sched_rt_runtime_us\n", 0644);
+  r = run_vm({"--sched-enable", enable, "--", "cat", "/proc/sys/kernel/sched_rt_runtime_us"});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, "900000\n");
+}
+
 // A scheduler that never attaches: not_attached (timeout) at the deadline, then it is stopped.
 TEST(VmRunPath, SchedulerNeverAttaches) {
   std::string sched = temp_file("idle_sched", "#!/bin/sh\nexec sleep 1000\n");

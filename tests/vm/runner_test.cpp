@@ -55,6 +55,17 @@ TEST(VmRunner, WatchdogStopsAHangAndNamesThePhase) {
   EXPECT_EQ(r.report.value("reason", ""), "watchdog: run exceeded 45 s; hung in payload_started");
 }
 
+// N63: the boot deadline is --boot-timeout's (here far too short for any boot); its reason says
+// the boot was still running, on how many vCPUs under which accelerator, and how to allow more.
+TEST(VmRunner, BootTimeoutNamesTheVcpusAndHowToAllowMore) {
+  auto r = run_vm({"--boot-timeout", "1", "--smp", "3", "--accel", "tcg", "--", "true"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  std::string why = "watchdog: boot still running after 1 s, no frame from the guest yet (3 vCPUs under TCG); "
+                    "--boot-timeout SECONDS allows a longer boot";
+  EXPECT_EQ(r.report.value("reason", ""), why);
+  EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+}
+
 // A kernel panic is reported as a crash with the panic line, not as a hang.
 TEST(VmRunner, KernelPanicIsACrashNotAHang) {
   auto r = run_vm({"--", "sh", "-c", "echo c > /proc/sysrq-trigger"});

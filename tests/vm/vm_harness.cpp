@@ -43,7 +43,8 @@ pid_t spawn_vm_with_stdout_pipe(const std::vector<std::string>& args, int& out_f
   if (pid == 0) {
     signal(SIGPIPE, SIG_DFL);  // as from a shell, whatever this test process does with it
     dup2(p[1], 1);
-    int null = open("/dev/null", O_WRONLY);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);  // not the test runner's stdin: a pipe there would be forwarded to the payload
     dup2(null, 2);
     execv(a[0], a.data());
     _exit(127);
