@@ -1,4 +1,4 @@
-// Reports for CI systems (src/host/report.cpp): the JUnit file is well-formed XML whatever the
+// Reports for CI systems (src/host/report/report.cpp): the JUnit file is well-formed XML whatever the
 // payload printed (issue 12 item 10: invalid UTF-8 such as \377 made it unparsable), checked with
 // an independent XML parser (python3's xml.etree), and it lists sched_ext exits.
 #include "report.hpp"

@@ -1,4 +1,4 @@
-// Kernel health classification (src/host/splat.cpp) on kernel log records. Records marked
+// Kernel health classification (src/host/verdict/splat.cpp) on kernel log records. Records marked
 // "recorded" were read from /dev/kmsg in a ktstr-vm guest (Debian 7.3.4 cloud kernel, scheduler
 // scx_ktstr_test with -e 1500, with -s 500 -t 3000, and stopped with SIGINT); the others follow
 // the kernel's printk formats (file named beside each).

@@ -1,4 +1,4 @@
-// The host's verdict (RunSession, src/host/run_session.cpp) from frames alone, no VM: DONE or
+// The host's verdict (RunSession, src/host/verdict/run_session.cpp) from frames alone, no VM: DONE or
 // none, byte counts, COM2 damage, splats and sched_ext exits, crash, panic, watchdog, what ended a
 // run without DONE, and guest JSON of any shape (untrusted input: never UB, never a throw).
 #include "run_session.hpp"
