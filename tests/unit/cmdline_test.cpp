@@ -195,6 +195,8 @@ TEST(Cmdline, TerminalNamesAreOneSafeWord) {
   EXPECT_FALSE(ktstr::valid_term("a;rm"));
   EXPECT_FALSE(ktstr::valid_term(std::string(65, 'x')));
   EXPECT_TRUE(ktstr::valid_term(std::string(64, 'x')));
+}
+
 // KTSTR_STDIN: off by default (the payload's stdin is /dev/null); 1 turns forwarding on.
 TEST(Cmdline, StdinKey) {
   EXPECT_FALSE(ktstr::Config{}.stdin_forward);
