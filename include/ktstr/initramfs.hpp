@@ -15,7 +15,9 @@ inline constexpr const char* kIncludeDir = "/include-files";
 inline constexpr const char* kSchedEnable = "/sched_enable";   // `echo VALUE > /path` lines
 inline constexpr const char* kSchedDisable = "/sched_disable";
 inline constexpr const char* kOkSentinel = "/.ktstr_init_ok";  // written last by the packer
-inline constexpr const char* kBusybox = "/bin/busybox";
+inline constexpr const char* kBusybox = "/bin/busybox";         // its applets link to it
+inline constexpr const char* kToolDir = "/usr/local/bin";        // links to packed host programs
+inline constexpr const char* kKernelConfigPrefix = "/boot/config-";  // + the kernel's release
 
 // /args and /sched_args hold one argument per line. An argument may itself hold newlines (a
 // multi-line `sh -c` script), so each line escapes `\` as `\\` and a newline as `\n`.
