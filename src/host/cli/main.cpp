@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 
 #include "cli_numbers.hpp"
@@ -14,6 +15,7 @@
 #include "ktstr/exit_codes.hpp"
 #include "ktstr/topology.hpp"
 #include "pack.hpp"
+#include "pack_spec.hpp"
 #include "paths.hpp"
 #include "run.hpp"
 #include "shell_cmd.hpp"
@@ -419,14 +421,9 @@ is EOF); a terminal is not read.
   try {
     if (*pack) {
       set_compression(run.pack, compression);
-      run.pack.init = resolve_init(run.init);
-      if (!run.scheduler.empty()) run.pack.scheduler = resolve_scheduler(run.scheduler);
-      if (!run.vm.kernel.empty() || std::getenv("KTSTR_KERNEL")) {
-        KernelImage k = resolve_kernel(run.vm.kernel);
-        run.pack.kernel_config = k.config;
-        run.pack.kernel_release = k.release;
-      }
-      pack_initramfs(run.pack, pack_out);
+      std::optional<KernelImage> kernel;  // only a kernel that was asked for: its config
+      if (!run.vm.kernel.empty() || std::getenv("KTSTR_KERNEL")) kernel = resolve_kernel(run.vm.kernel);
+      pack_initramfs(resolve_pack_spec(run.pack, run.init, run.scheduler, kernel ? &*kernel : nullptr), pack_out);
       return 0;
     }
     if (*runc) return run_command(run);

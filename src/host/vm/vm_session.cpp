@@ -15,6 +15,7 @@
 #include "ktstr/exit_codes.hpp"
 #include "kernel_image.hpp"
 #include "pack.hpp"
+#include "pack_spec.hpp"
 #include "qemu.hpp"
 #include "report.hpp"
 
@@ -82,11 +83,7 @@ RunSession::Sinks VmSession::sinks() const {
 
 void VmSession::prepare() {
   kernel_ = resolve_kernel(o_.vm.kernel);
-  PackSpec pack = o_.pack;
-  pack.init = resolve_init(o_.init);
-  if (!o_.scheduler.empty()) pack.scheduler = resolve_scheduler(o_.scheduler);
-  pack.kernel_config = kernel_.config;
-  pack.kernel_release = kernel_.release;
+  PackSpec pack = resolve_pack_spec(o_.pack, o_.init, o_.scheduler, &kernel_);
   if (mode_ == VmMode::run && pack.payload.empty())
     throw std::runtime_error("no payload: give the program to run after --");
   if (mode_ != VmMode::run) pack.payload.clear();
