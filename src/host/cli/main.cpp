@@ -1,5 +1,14 @@
 // ktstr-vm: pack, boot and read sched_ext test VMs. One subcommand per file; this file only wires
 // the command line (CLI11) to them.
+//
+// Errors, the host's rule (the guest's is in src/init/main.cpp): set-up throws, and main (or, for
+// one suite test, the suite runner) turns the exception into the exit status in one place,
+// status_of (cli/exit_status.hpp): std::runtime_error -> 125 with `ktstr-vm: error: WHAT`;
+// StatusError -> its own status (126 not executable, 127 not found, 2 a bad --tool);
+// ManifestError and CLI11's parse errors -> 2, before any VM boots. Set-up is everything before
+// QEMU starts: options, resolving kernel/init/scheduler, packing, opening output files. A running
+// session records and never throws: what goes wrong once QEMU runs (a splat, a lost frame, a write
+// that fails) becomes the verdict's status and reason (docs/exit-codes.md).
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -11,6 +20,7 @@
 
 #include "cli_numbers.hpp"
 #include "decode_cmd.hpp"
+#include "exit_status.hpp"
 #include "html_report.hpp"
 #include "ktstr/exit_codes.hpp"
 #include "ktstr/topology.hpp"
@@ -19,7 +29,6 @@
 #include "paths.hpp"
 #include "run.hpp"
 #include "shell_cmd.hpp"
-#include "status_error.hpp"
 #include "suite_cmd.hpp"
 
 using namespace ktstr::host;
@@ -431,12 +440,9 @@ is EOF); a terminal is not read.
     if (*suite) return suite_command(suite_opts);
     if (*decode) return run_decode(dec);
     if (*report) return report_command(rep);
-  } catch (const StatusError& e) {
-    std::cerr << "ktstr-vm: error: " << e.what() << "\n";
-    return e.status;
   } catch (const std::exception& e) {
     std::cerr << "ktstr-vm: error: " << e.what() << "\n";
-    return ktstr::exit_code::kInfrastructure;
+    return status_of(e);
   }
   return 0;
 }

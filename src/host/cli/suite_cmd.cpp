@@ -19,7 +19,7 @@
 #include "vm_process.hpp"
 #include "session_loop.hpp"
 #include "output_paths.hpp"
-#include "status_error.hpp"
+#include "exit_status.hpp"
 #include "suite_artifacts.hpp"
 #include "suite_report.hpp"
 #include "suite_select.hpp"
@@ -119,8 +119,7 @@ void SuiteRunner::start(const Pending& p) {
     std::string msg = std::string("ktstr-vm: error: ") + e.what() + "\n";
     if (r->err.valid()) (void)::write(r->err.get(), msg.data(), msg.size());
     // As `run`: a program that is not there or not executable is 127/126 before boot, else 125.
-    auto* status = dynamic_cast<const StatusError*>(&e);
-    record(*r, {{status ? status->status : exit_code::kInfrastructure, e.what()}, nullptr});
+    record(*r, {{status_of(e), e.what()}, nullptr});
     return;
   }
   running_.push_back(std::move(r));
