@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "html_report.hpp"
+#include "report_cmd.hpp"
 #include "suite_report.hpp"
 
 using ktstr::host::html_report;

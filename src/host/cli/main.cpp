@@ -1,5 +1,5 @@
 // ktstr-vm: pack, boot and read sched_ext test VMs. One subcommand per file; this file only wires
-// the command line (CLI11) to them.
+// the command line (CLI11) to them: one add_*_command per subcommand, and main() as their index.
 //
 // Errors, the host's rule (the guest's is in src/init/main.cpp): set-up throws, and main (or, for
 // one suite test, the suite runner) turns the exception into the exit status in one place,
@@ -14,19 +14,20 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 
 #include "cli_numbers.hpp"
 #include "decode_cmd.hpp"
 #include "exit_status.hpp"
-#include "html_report.hpp"
 #include "ktstr/exit_codes.hpp"
 #include "ktstr/topology.hpp"
 #include "pack.hpp"
-#include "pack_spec.hpp"
-#include "paths.hpp"
+#include "pack_cmd.hpp"
+#include "report_cmd.hpp"
 #include "run.hpp"
 #include "shell_cmd.hpp"
 #include "suite_cmd.hpp"
@@ -277,6 +278,178 @@ void add_vm_logs(CLI::App* c, RunOptions& o, const char* console_help) {
   c->add_option("--guest-key", o.guest_keys, "extra KTSTR_* cmdline key (tests)")->group("")->allow_extra_args(false);
 }
 
+constexpr const char* kRunFooter = R"(
+STDIN
+  When ktstr-vm's stdin is a pipe or a regular file, the payload reads it: byte-exact, in order, and
+  its end is the payload's EOF (`cat data | ktstr-vm run -- ./consumer`). A terminal is not read: the
+  payload's stdin is then /dev/null, as it is with `</dev/null`. Input flows as fast as the payload
+  reads it (a window of 64 KiB in flight); what it leaves unread when it exits is dropped.
+)";
+
+constexpr const char* kShellFooter = R"(
+The interactive shell puts your terminal in raw mode: keys go to the guest, Ctrl-A X kills the VM
+(exit 137), Ctrl-A H lists the escapes. When stdin is not a terminal (a file, a pipe, /dev/null),
+its bytes are typed in order, Ctrl-A as any other byte (no escapes), and its end ends the session,
+as with ssh: the shell then reads `exit` and ends with the status of its last command.
+With --exec, a stdin that is a pipe or a file is the command's stdin instead (byte-exact, its end
+is EOF); a terminal is not read.
+)";
+
+// A subcommand: its CLI11 app, and the one call that runs it once it was chosen. The call owns
+// the options CLI11 fills.
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;
+};
+
+// A validator of --compression: set_compression's own message.
+std::string compression_error(const std::string& text) {
+  PackSpec probe;
+  try {
+    set_compression(probe, text);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+Command add_pack_command(CLI::App& app) {
+  auto o = std::make_shared<PackOptions>();
+  auto* c = app.add_subcommand("pack", "write the initramfs only (deterministic: same inputs, same bytes)");
+  c->add_option("-o,--output", o->output, "output file")->required();
+  add_vm_content(c, o->run);
+  c->add_option("--kernel", o->run.vm.kernel, "kernel whose config is packed as /boot/config-RELEASE");
+  c->add_option("--compression", o->compression, "zstd, zstd:LEVEL (1-19), gzip or none (run, shell and suite "
+                "boot theirs uncompressed: faster under TCG)")
+      ->capture_default_str()->check(compression_error);
+  c->add_option("--exec", o->run.pack.exec_cmd, "command for shell mode's /exec_cmd");
+  c->add_flag("--omit-ok-sentinel", o->run.pack.omit_ok_sentinel, "leave out /.ktstr_init_ok (tests only)")
+      ->group("");
+  c->add_option("program", o->run.pack.payload, "payload argv (after --)");
+  c->footer(kPackFooter);
+  return {c, [o] { return pack_command(*o); }};
+}
+
+// run's report, splat, telemetry and verifier options.
+void add_run_checks(CLI::App* c, RunOptions& o) {
+  c->add_option("--json", o.json_report, "write a JSON report of the run (phases, scheduler events, "
+                "counts, host and guest times)");
+  c->add_option("--junit", o.junit_report, "write a JUnit XML report (one testcase) for CI systems");
+  c->add_option("--deny", o.deny, "kernel log regex that fails the run (repeatable; adds to the built-in "
+                "list: BUG, WARNING, Oops, lockups, RCU stalls, hung tasks, the scheduler under test's sched_ext "
+                "error exits; exits of schedulers the payload loads are reported, unless a --deny matches)")
+      ->allow_extra_args(false);
+  c->add_option("--allow", o.allow, "kernel log regex that is never a splat (repeatable; wins over --deny)")
+      ->allow_extra_args(false);
+  c->add_option("--splat-rules", o.splat_rules, "file of `deny REGEX` / `allow REGEX` lines (# comments)")
+      ->check(CLI::ExistingFile);
+  auto splats = std::make_shared<std::string>("fail");  // kept alive by the callback below
+  c->add_option("--splats", *splats, "fail: a kernel splat fails the run (125); warn: only report it")
+      ->capture_default_str()->check(CLI::IsMember({"fail", "warn"}))
+      ->each([&o, splats](const std::string& m) { o.splats_warn = m == "warn"; });
+  c->add_flag("--no-telemetry", o.no_telemetry, "collect no scheduler telemetry (BPF program stats and "
+              "sched_ext event counters; the report's `scheduler` section); bpf_stats stays off");
+  c->add_option("--stats-ms", o.stats_ms, "scheduler telemetry sample period in ms (default: the 1 s heartbeat; "
+                "0: only at attach and before the scheduler stops)")->check(number_in(0, 3600000));
+  c->add_option("--write-verifier-baseline", o.write_verifier_baseline,
+                "write each BPF program's verified instruction count of this run to FILE (JSON); needs "
+                "--scheduler, and FILE must be writable (checked before boot)");
+  c->add_option("--verifier-baseline", o.verifier_baseline, "compare each BPF program's verified "
+                "instructions with FILE: a program past it by more than --verifier-slack fails the run (125); "
+                "needs --scheduler")
+      ->check(CLI::ExistingFile);
+  c->add_option("--verifier-slack", o.verifier_slack_pct, "percent a program may exceed the baseline by "
+                "(a finite number; only with --verifier-baseline)")
+      ->capture_default_str()->check(finite_number(0.0, 10000.0));
+}
+
+Command add_run_command(CLI::App& app) {
+  auto o = std::make_shared<RunOptions>();
+  auto* c = app.add_subcommand("run", "boot a VM, run the payload under the scheduler, exit with its status");
+  add_vm_content(c, *o);
+  add_vm_options(c, *o);
+  add_run_checks(c, *o);
+  c->add_option("--watchdog", o->watchdog_s, "host hard deadline in seconds for the whole run, boot "
+                "included (default: the boot deadline (--boot-timeout) + --timeout + 120, or + 3600)")
+      ->check(number_in(0, kUintMax));
+  add_vm_logs(c, *o, "write COM1 (kernel console, trace_pipe) to this file");
+  c->add_flag("-v,--verbose", o->verbose, "show the console, init's log, the scheduler's output, every event");
+  c->add_flag("--omit-ok-sentinel", o->pack.omit_ok_sentinel, "pack without /.ktstr_init_ok (tests)")->group("");
+  c->add_flag("--omit-args", o->pack.omit_args, "pack without /args (tests)")->group("");
+  c->add_flag("--no-com2", o->no_com2, "boot without COM2 (tests)")->group("");
+  c->add_option("program", o->pack.payload, "payload program and its arguments (after --)")->required();
+  c->footer(std::string(kRunFooter) + kFooter);
+  return {c, [o] { return run_command(*o); }};
+}
+
+Command add_shell_command(CLI::App& app) {
+  auto o = std::make_shared<RunOptions>();
+  auto* c = app.add_subcommand("shell", "an interactive shell in the VM (Ctrl-A X quits), or one command with --exec");
+  add_vm_content(c, *o);
+  add_vm_options(c, *o);
+  c->add_option("--exec", o->pack.exec_cmd, "run this with `sh -c` instead of a shell: its stdout and stderr "
+                "on stdout byte-exact, its stdin ktstr-vm's when that is a pipe or a file (else /dev/null), "
+                "its exit status as ktstr-vm's (--timeout applies)");
+  c->add_option("--watchdog", o->watchdog_s, "host hard deadline in seconds for the whole session; "
+                "past it the VM is killed and the status is 125 naming the phase it hung in "
+                "(--exec default: the boot deadline + --timeout + 120, or + 3600; interactive default: none)")
+      ->check(number_in(0, kUintMax));
+  add_vm_logs(c, *o, "write COM1 (kernel console) to this file");
+  c->add_flag("-v,--verbose", o->verbose, "print the kernel and QEMU command line first");
+  c->footer(std::string(kShellFooter) + kFooter);
+  return {c, [o] { return shell_command(*o); }};
+}
+
+Command add_suite_command(CLI::App& app) {
+  auto o = std::make_shared<SuiteOptions>();
+  auto* c = app.add_subcommand("suite", "run every test of a TOML manifest, each in its own VM, -j at a time");
+  c->footer(kSuiteFooter);
+  c->add_option("manifest", o->manifest, "the suite's TOML manifest")->required();
+  c->add_option("-j,--jobs", o->jobs, "VMs at a time (default: the number of host CPUs)")->check(number_in(1, 256));
+  c->add_option("--shard", o->shard, "run shard I of N (I/N): the selected tests dealt round-robin "
+                "in manifest order, so N machines together run each test once");
+  c->add_option("--filter", o->filters, "run only tests whose name matches this glob, or equals it "
+                "(repeatable: any may match); filters that match no test are a usage error (2)")->allow_extra_args(false);
+  c->add_option("--retries", o->retries, "rerun a failed test up to N times; one that then passes "
+                "is reported flaky and counts as passed")->check(number_in(0, 100));
+  c->add_flag("--fail-fast", o->fail_fast, "start no further test after the first failure");
+  c->add_option("--junit", o->junit, "write JUnit XML: a testcase per test, flaky ones with "
+                "<flakyFailure> (surefire)");
+  c->add_option("--json", o->json, "write the same results as JSON, with every attempt's run report");
+  c->add_option("--artifacts", o->artifacts, "folder for each test's files: com2.bin, console.log, "
+                "sched.log, stdout, stderr, report.json (kept for failed and flaky tests) in DIR/NAME, "
+                "marked as ktstr-vm's; a DIR/NAME without the mark is never touched (2, before any VM)")
+      ->capture_default_str();
+  c->add_flag("--keep-all", o->keep_all, "keep the artifacts of passed tests too");
+  c->add_flag("--list", o->list, "print the selected tests' names (matrix variants expanded), run nothing");
+  c->add_option("--boot-timeout", o->boot_timeout_s, "as run's --boot-timeout, for every test (over "
+                "the manifest's boot_timeout: the host's speed, not the test's)")->check(number_in(1, 604800));
+  return {c, [o] { return suite_command(*o); }};
+}
+
+Command add_decode_command(CLI::App& app) {
+  auto o = std::make_shared<DecodeOptions>();
+  auto* c = app.add_subcommand("decode", "turn a COM2 capture into text or JSON lines; exit 0 only if complete and clean");
+  c->add_flag("--json", o->json, "one JSON object per frame");
+  c->add_option("--stream", o->stream, "write only this stream's raw bytes to stdout")
+      ->check(CLI::IsMember({"SOUT", "SERR", "SLOG", "ILOG"}));
+  c->add_option("file", o->input, "capture file, or - for stdin")->capture_default_str();
+  c->footer(kDecodeFooter);
+  return {c, [o] { return run_decode(*o); }};
+}
+
+Command add_report_command(CLI::App& app) {
+  auto o = std::make_shared<ReportOptions>();
+  auto* c = app.add_subcommand("report", "turn a --json report into a self-contained HTML page (phases on a "
+                               "timeline, sched_ext event counters over time, BPF programs by run time; "
+                               "a suite's: a table of its tests)");
+  c->add_option("file", o->input, "the JSON report of `ktstr-vm run --json` or `ktstr-vm suite --json`")
+      ->required()->check(CLI::ExistingFile);
+  c->add_option("--html", o->html, "write the page here")->required();
+  c->footer(kReportFooter);
+  return {c, [o] { return report_command(*o); }};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -284,142 +457,8 @@ int main(int argc, char** argv) {
   app.footer(kFooter);
   app.require_subcommand(1);
   app.set_version_flag("--version", KTSTR_VERSION);
-
-  RunOptions run;
-  std::string pack_out;
-  std::string compression = "zstd";
-  auto* pack = app.add_subcommand("pack", "write the initramfs only (deterministic: same inputs, same bytes)");
-  pack->add_option("-o,--output", pack_out, "output file")->required();
-  add_vm_content(pack, run);
-  pack->add_option("--kernel", run.vm.kernel, "kernel whose config is packed as /boot/config-RELEASE");
-  pack->add_option("--compression", compression, "zstd, zstd:LEVEL (1-19), gzip or none (run, shell and suite "
-                   "boot theirs uncompressed: faster under TCG)")
-      ->capture_default_str()->check([](const std::string& v) {
-        PackSpec probe;
-        try {
-          set_compression(probe, v);
-        } catch (const std::invalid_argument& e) {
-          return std::string(e.what());
-        }
-        return std::string();
-      });
-  pack->add_option("--exec", run.pack.exec_cmd, "command for shell mode's /exec_cmd");
-  pack->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "leave out /.ktstr_init_ok (tests only)")
-      ->group("");
-  pack->add_option("program", run.pack.payload, "payload argv (after --)");
-  pack->footer(kPackFooter);
-
-  auto* runc = app.add_subcommand("run", "boot a VM, run the payload under the scheduler, exit with its status");
-  add_vm_content(runc, run);
-  add_vm_options(runc, run);
-  runc->add_option("--json", run.json_report, "write a JSON report of the run (phases, scheduler events, "
-                   "counts, host and guest times)");
-  runc->add_option("--junit", run.junit_report, "write a JUnit XML report (one testcase) for CI systems");
-  runc->add_option("--deny", run.deny, "kernel log regex that fails the run (repeatable; adds to the built-in "
-                   "list: BUG, WARNING, Oops, lockups, RCU stalls, hung tasks, the scheduler under test's sched_ext "
-                   "error exits; exits of schedulers the payload loads are reported, unless a --deny matches)")
-      ->allow_extra_args(false);
-  runc->add_option("--allow", run.allow, "kernel log regex that is never a splat (repeatable; wins over --deny)")
-      ->allow_extra_args(false);
-  runc->add_option("--splat-rules", run.splat_rules, "file of `deny REGEX` / `allow REGEX` lines (# comments)")
-      ->check(CLI::ExistingFile);
-  std::string splats_mode = "fail";
-  runc->add_option("--splats", splats_mode, "fail: a kernel splat fails the run (125); warn: only report it")
-      ->capture_default_str()->check(CLI::IsMember({"fail", "warn"}))
-      ->each([&](const std::string& m) { run.splats_warn = m == "warn"; });
-  runc->add_flag("--no-telemetry", run.no_telemetry, "collect no scheduler telemetry (BPF program stats and "
-                 "sched_ext event counters; the report's `scheduler` section); bpf_stats stays off");
-  runc->add_option("--stats-ms", run.stats_ms, "scheduler telemetry sample period in ms (default: the 1 s heartbeat; "
-                   "0: only at attach and before the scheduler stops)")->check(number_in(0, 3600000));
-  runc->add_option("--write-verifier-baseline", run.write_verifier_baseline,
-                   "write each BPF program's verified instruction count of this run to FILE (JSON); needs "
-                   "--scheduler, and FILE must be writable (checked before boot)");
-  runc->add_option("--verifier-baseline", run.verifier_baseline, "compare each BPF program's verified "
-                   "instructions with FILE: a program past it by more than --verifier-slack fails the run (125); "
-                   "needs --scheduler")
-      ->check(CLI::ExistingFile);
-  runc->add_option("--verifier-slack", run.verifier_slack_pct, "percent a program may exceed the baseline by "
-                   "(a finite number; only with --verifier-baseline)")
-      ->capture_default_str()->check(finite_number(0.0, 10000.0));
-  runc->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole run, boot "
-                   "included (default: the boot deadline (--boot-timeout) + --timeout + 120, or + 3600)")->check(number_in(0, kUintMax));
-  add_vm_logs(runc, run, "write COM1 (kernel console, trace_pipe) to this file");
-  runc->add_flag("-v,--verbose", run.verbose, "show the console, init's log, the scheduler's output, every event");
-  runc->add_flag("--omit-ok-sentinel", run.pack.omit_ok_sentinel, "pack without /.ktstr_init_ok (tests)")->group("");
-  runc->add_flag("--omit-args", run.pack.omit_args, "pack without /args (tests)")->group("");
-  runc->add_flag("--no-com2", run.no_com2, "boot without COM2 (tests)")->group("");
-  runc->add_option("program", run.pack.payload, "payload program and its arguments (after --)")->required();
-  runc->footer(std::string(R"(
-STDIN
-  When ktstr-vm's stdin is a pipe or a regular file, the payload reads it: byte-exact, in order, and
-  its end is the payload's EOF (`cat data | ktstr-vm run -- ./consumer`). A terminal is not read: the
-  payload's stdin is then /dev/null, as it is with `</dev/null`. Input flows as fast as the payload
-  reads it (a window of 64 KiB in flight); what it leaves unread when it exits is dropped.
-)") + kFooter);
-
-  auto* shell = app.add_subcommand("shell", "an interactive shell in the VM (Ctrl-A X quits), or one command with --exec");
-  add_vm_content(shell, run);
-  add_vm_options(shell, run);
-  shell->add_option("--exec", run.pack.exec_cmd, "run this with `sh -c` instead of a shell: its stdout and stderr "
-                    "on stdout byte-exact, its stdin ktstr-vm's when that is a pipe or a file (else /dev/null), "
-                    "its exit status as ktstr-vm's (--timeout applies)");
-  shell->add_option("--watchdog", run.watchdog_s, "host hard deadline in seconds for the whole session; "
-                    "past it the VM is killed and the status is 125 naming the phase it hung in "
-                    "(--exec default: the boot deadline + --timeout + 120, or + 3600; interactive default: none)")
-      ->check(number_in(0, kUintMax));
-  add_vm_logs(shell, run, "write COM1 (kernel console) to this file");
-  shell->add_flag("-v,--verbose", run.verbose, "print the kernel and QEMU command line first");
-  shell->footer(std::string(R"(
-The interactive shell puts your terminal in raw mode: keys go to the guest, Ctrl-A X kills the VM
-(exit 137), Ctrl-A H lists the escapes. When stdin is not a terminal (a file, a pipe, /dev/null),
-its bytes are typed in order, Ctrl-A as any other byte (no escapes), and its end ends the session,
-as with ssh: the shell then reads `exit` and ends with the status of its last command.
-With --exec, a stdin that is a pipe or a file is the command's stdin instead (byte-exact, its end
-is EOF); a terminal is not read.
-)") + kFooter);
-
-  SuiteOptions suite_opts;
-  auto* suite = app.add_subcommand("suite", "run every test of a TOML manifest, each in its own VM, -j at a time");
-  suite->footer(kSuiteFooter);
-  suite->add_option("manifest", suite_opts.manifest, "the suite's TOML manifest")->required();
-  suite->add_option("-j,--jobs", suite_opts.jobs, "VMs at a time (default: the number of host CPUs)")
-      ->check(number_in(1, 256));
-  suite->add_option("--shard", suite_opts.shard, "run shard I of N (I/N): the selected tests dealt round-robin "
-                    "in manifest order, so N machines together run each test once");
-  suite->add_option("--filter", suite_opts.filters, "run only tests whose name matches this glob, or equals it "
-                    "(repeatable: any may match); filters that match no test are a usage error (2)")->allow_extra_args(false);
-  suite->add_option("--retries", suite_opts.retries, "rerun a failed test up to N times; one that then passes "
-                    "is reported flaky and counts as passed")->check(number_in(0, 100));
-  suite->add_flag("--fail-fast", suite_opts.fail_fast, "start no further test after the first failure");
-  suite->add_option("--junit", suite_opts.junit, "write JUnit XML: a testcase per test, flaky ones with "
-                    "<flakyFailure> (surefire)");
-  suite->add_option("--json", suite_opts.json, "write the same results as JSON, with every attempt's run report");
-  suite->add_option("--artifacts", suite_opts.artifacts, "folder for each test's files: com2.bin, console.log, "
-                    "sched.log, stdout, stderr, report.json (kept for failed and flaky tests) in DIR/NAME, "
-                    "marked as ktstr-vm's; a DIR/NAME without the mark is never touched (2, before any VM)")
-      ->capture_default_str();
-  suite->add_flag("--keep-all", suite_opts.keep_all, "keep the artifacts of passed tests too");
-  suite->add_flag("--list", suite_opts.list, "print the selected tests' names (matrix variants expanded), run nothing");
-  suite->add_option("--boot-timeout", suite_opts.boot_timeout_s, "as run's --boot-timeout, for every test (over "
-                    "the manifest's boot_timeout: the host's speed, not the test's)")->check(number_in(1, 604800));
-
-  DecodeOptions dec;
-  auto* decode = app.add_subcommand("decode", "turn a COM2 capture into text or JSON lines; exit 0 only if complete and clean");
-  decode->add_flag("--json", dec.json, "one JSON object per frame");
-  decode->add_option("--stream", dec.stream, "write only this stream's raw bytes to stdout")
-      ->check(CLI::IsMember({"SOUT", "SERR", "SLOG", "ILOG"}));
-  decode->add_option("file", dec.input, "capture file, or - for stdin")->capture_default_str();
-  decode->footer(kDecodeFooter);
-
-  ReportOptions rep;
-  auto* report = app.add_subcommand("report", "turn a --json report into a self-contained HTML page (phases on a "
-                                    "timeline, sched_ext event counters over time, BPF programs by run time; "
-                                    "a suite's: a table of its tests)");
-  report->add_option("file", rep.input, "the JSON report of `ktstr-vm run --json` or `ktstr-vm suite --json`")
-      ->required()->check(CLI::ExistingFile);
-  report->add_option("--html", rep.html, "write the page here")->required();
-  report->footer(kReportFooter);
-
+  const Command commands[] = {add_pack_command(app),  add_run_command(app),    add_shell_command(app),
+                              add_suite_command(app), add_decode_command(app), add_report_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -428,21 +467,11 @@ is EOF); a terminal is not read.
     return app.exit(e) == 0 ? ktstr::exit_code::kOk : ktstr::exit_code::kUsage;
   }
   try {
-    if (*pack) {
-      set_compression(run.pack, compression);
-      std::optional<KernelImage> kernel;  // only a kernel that was asked for: its config
-      if (!run.vm.kernel.empty() || std::getenv("KTSTR_KERNEL")) kernel = resolve_kernel(run.vm.kernel);
-      pack_initramfs(resolve_pack_spec(run.pack, run.init, run.scheduler, kernel ? &*kernel : nullptr), pack_out);
-      return 0;
-    }
-    if (*runc) return run_command(run);
-    if (*shell) return shell_command(run);
-    if (*suite) return suite_command(suite_opts);
-    if (*decode) return run_decode(dec);
-    if (*report) return report_command(rep);
+    for (const Command& c : commands)
+      if (*c.app) return c.run();
   } catch (const std::exception& e) {
     std::cerr << "ktstr-vm: error: " << e.what() << "\n";
     return status_of(e);
   }
-  return 0;
+  return ktstr::exit_code::kOk;
 }

@@ -1,4 +1,4 @@
-// `ktstr-vm report FILE.json --html OUT`: one self-contained HTML page of a run's JSON report
+// The page of `ktstr-vm report FILE.json --html OUT` (cli/report_cmd.hpp): one self-contained HTML page of a run's JSON report
 // (no network, no external files), or of a suite's (a table of its tests): the run's phases on a timeline from the guest's frame stamps,
 // sched_ext's event counters over time, and the scheduler's BPF programs by run time, as inline
 // SVG. The report file is read as untrusted input: missing or odd fields leave a chart empty.
@@ -17,15 +17,5 @@ bool is_suite_report(const nlohmann::json& report);
 // The page for a suite: its totals and a table of its tests (variant, status, exit, reason,
 // attempts, time, artifacts).
 std::string suite_html_report(const nlohmann::json& suite);
-
-struct ReportOptions {
-  std::string input;  // the --json report of `run` or of `suite`
-  std::string html;   // output page
-};
-
-// Reads the report, writes the page. Returns 0, or 2 (said why on stderr) when the input cannot be
-// read, is not JSON (the parse error's line and column) or not an object, or the page cannot be
-// written: the same status as `decode` gives a capture it cannot read.
-int report_command(const ReportOptions& opts);
 
 }  // namespace ktstr::host
