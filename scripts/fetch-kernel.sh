@@ -14,7 +14,7 @@
 set -euo pipefail
 
 CACHE=${KTSTR_CACHE:-$HOME/.cache/ktstr-init}
-REFRESH=0 SOURCE_INTO= EXTRACT= EXTRACT_OUT=
+REFRESH=0 SOURCE_INTO='' EXTRACT='' EXTRACT_OUT=''
 while [ $# -gt 0 ]; do
   case $1 in
     --refresh) REFRESH=1 ;;
