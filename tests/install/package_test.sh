@@ -14,13 +14,16 @@ deb=$("$src/scripts/package.sh" "$build" "$tmp/out")
 deps=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $deps"
 for p in qemu-system-x86 busybox-static zstd apt libc6 libstdc++6 libarchive13 libelf1; do
-  grep -Eq "(^|, )$p( \(|,|$)" <<<"$deps" || fail "Depends lacks $p: $deps"
+  [[ ", $deps," == *", $p "* || ", $deps," == *", $p,"* ]] || fail "Depends lacks $p: $deps"
 done
-# The libraries are derived, not listed by hand: each one ktstr-vm links has its package.
-for lib in $(readelf -d "$build/bin/ktstr-vm" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-  pkg=$(dpkg -S "*/$lib" 2>/dev/null | grep -v -- '-dev' | head -n1 | cut -d: -f1)
-  [ -z "$pkg" ] || grep -q "$pkg" <<<"$deps" || fail "$lib ($pkg) is not in Depends: $deps"
-done
+# The libraries are derived, not listed by hand: each one ktstr-vm links (DT_NEEDED) has its package.
+while read -r lib path; do
+  pkg=$( { dpkg -S "$path" || dpkg -S "$(readlink -f "$path")"; } 2>/dev/null | head -n1 | cut -d: -f1)
+  [ -n "$pkg" ] || fail "$lib ($path) belongs to no package"
+  [[ ", $deps," == *", $pkg "* || ", $deps," == *", $pkg,"* ]] || fail "$lib ($pkg) is not in Depends: $deps"
+done < <(needed=$(readelf -d "$build/bin/ktstr-vm" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
+         ldd "$build/bin/ktstr-vm" | awk -v n="$needed" 'BEGIN { split(n, a, "\n"); for (i in a) want[a[i]] = 1 }
+                                                        $2 == "=>" && ($1 in want) { print $1, $3 }')
 contents=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/ktstr-vm ./usr/libexec/ktstr-init/init ./usr/libexec/ktstr-init/fetch-kernel.sh \
          ./usr/share/man/man1/ktstr-vm.1 ./usr/share/doc/ktstr-init/README.md ./usr/share/doc/ktstr-init/docs/install.md; do
