@@ -7,6 +7,8 @@
 #   PREFIX/share/doc/ktstr-init/                README.md, LICENSE, docs/
 # The libexec path is fixed (not CMAKE_INSTALL_LIBEXECDIR): src/host/paths.cpp looks there.
 include(GNUInstallDirs)
+# cmake --install and cpack install what is built; they do not build `all` (the tests) first.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 set(KTSTR_LIBEXEC_DIR "libexec/ktstr-init")
 install(TARGETS ktstr-vm RUNTIME DESTINATION bin)
 install(PROGRAMS "${KTSTR_INIT}" "${KTSTR_BIN_DIR}/fetch-kernel.sh" DESTINATION "${KTSTR_LIBEXEC_DIR}")

@@ -19,8 +19,7 @@ log "building ktstr-vm, init and the man page in $build"
 cmake --build "$build" --target ktstr-vm init_musl ktstr_man >/dev/null
 mkdir -p "$out"
 log "cpack -G DEB into $out"
-# CPack's preinstall builds `all`: in a build dir with the tests that is the whole tree, so it
-# is only quick when the tree is up to date (scripts/build.sh).
+# cpack builds nothing more (CMAKE_SKIP_INSTALL_ALL_DEPENDENCY): the tests are not packaged.
 (cd "$build" && cpack -G DEB -B "$out" >"$out/cpack.log" 2>&1) || { tail -30 "$out/cpack.log" >&2; exit 1; }
 deb=$(ls -t "$out"/*.deb | head -n1)
 log "$deb"
