@@ -58,7 +58,7 @@ def check(host):
 
 def undocumented(host):
     """Files of a layer folder that docs/architecture.md's layer table does not name."""
-    doc = os.path.join(host, "..", "..", "docs", "architecture.md")
+    doc = os.path.join(host, "..", "..", "docs/architecture.md")
     text = open(doc, encoding="utf-8").read() if os.path.isfile(doc) else ""
     missing = []
     for layer in BELOW:

@@ -10,7 +10,9 @@
 
 #include "cli_numbers.hpp"
 #include "decode_cmd.hpp"
+#include "doctor.hpp"
 #include "html_report.hpp"
+#include "kernel_fetch.hpp"
 #include "ktstr/exit_codes.hpp"
 #include "ktstr/topology.hpp"
 #include "pack.hpp"
@@ -19,6 +21,7 @@
 #include "shell_cmd.hpp"
 #include "status_error.hpp"
 #include "suite_cmd.hpp"
+#include "version.hpp"
 
 using namespace ktstr::host;
 
@@ -60,9 +63,20 @@ KERNEL
   self-tests); --append WORD=VALUE overrides one (the kernel keeps the last value), e.g.
   --append cryptomgr.notests=0.
 
+  No kernel yet: `ktstr-vm kernel fetch` puts Debian's sched_ext kernel into the cache.
+
+EXIT STATUS (doctor, kernel fetch)
+  doctor: 0 ready to run (notes, such as TCG instead of KVM, do not count), 1 a problem.
+  kernel fetch: 0 fetched (or already there), 1 it failed (the reason on stderr).
+
 ENVIRONMENT
   KTSTR_KERNEL  kernel (any --kernel form) when --kernel is not given
-  KTSTR_CACHE   set-up cache (default ~/.cache/ktstr-init): kernel, schedulers, Zig
+  KTSTR_CACHE   set-up cache (default ~/.cache/ktstr-init): kernel, schedulers, Zig, the KVM
+                probe's verdict; `kernel fetch` writes there
+
+FILES
+  init and fetch-kernel.sh are found beside ktstr-vm, else in ../libexec/ktstr-init (an install
+  prefix may be moved or copied whole)
 
 EXAMPLES
   ktstr-vm run --scheduler scx_simple -- sh -c 'echo $SCHED_PID; stress-ng --cpu 2 -t 5'
@@ -272,7 +286,7 @@ int main(int argc, char** argv) {
   CLI::App app{kDescription, "ktstr-vm"};
   app.footer(kFooter);
   app.require_subcommand(1);
-  app.set_version_flag("--version", KTSTR_VERSION);
+  app.set_version_flag("--version", version_line(), "print the version and the git revision, then exit");
 
   RunOptions run;
   std::string pack_out;
@@ -409,6 +423,16 @@ is EOF); a terminal is not read.
   report->add_option("--html", rep.html, "write the page here")->required();
   report->footer(kReportFooter);
 
+  auto* doctor = app.add_subcommand("doctor", "check what a run needs (QEMU, busybox, init, a sched_ext kernel, "
+                                    "KVM, the cache, memory for -j) and print each problem with its fix");
+  bool kernel_refresh = false;
+  auto* kernel = app.add_subcommand("kernel", "manage the kernel in the set-up cache (KTSTR_CACHE)");
+  kernel->require_subcommand(1);
+  auto* kernel_fetch = kernel->add_subcommand("fetch", "download Debian's sched_ext kernel (trixie-backports "
+                                              "linux-image-cloud-amd64) into the cache and extract its vmlinux; "
+                                              "needs no root");
+  kernel_fetch->add_flag("--refresh", kernel_refresh, "re-read the package lists now (else at most once a day)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -434,6 +458,8 @@ is EOF); a terminal is not read.
     if (*suite) return suite_command(suite_opts);
     if (*decode) return run_decode(dec);
     if (*report) return report_command(rep);
+    if (*doctor) return doctor_command();
+    if (*kernel_fetch) return kernel_fetch_command(kernel_refresh);
   } catch (const StatusError& e) {
     std::cerr << "ktstr-vm: error: " << e.what() << "\n";
     return e.status;
