@@ -8,7 +8,9 @@
 // ManifestError and CLI11's parse errors -> 2, before any VM boots. Set-up is everything before
 // QEMU starts: options, resolving kernel/init/scheduler, packing, opening output files. A running
 // session records and never throws: what goes wrong once QEMU runs (a splat, a lost frame, a write
-// that fails) becomes the verdict's status and reason (docs/exit-codes.md).
+// that fails) becomes the verdict's status and reason (docs/exit-codes.md). One exception to the
+// map: `suite` refuses its own set-up (manifest, selection, --junit/--json, the artifacts folder)
+// with 2 whatever the error, as nothing has run (cli/suite_cmd.cpp).
 #include <CLI/CLI.hpp>
 
 #include <cmath>
