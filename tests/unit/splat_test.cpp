@@ -156,6 +156,27 @@ TEST(SplatClassifier, IgnoresLookAlikes) {
   for (const char* raw : kCleanBoot) EXPECT_FALSE(c.classify(rec(raw)).has_value()) << raw;
 }
 
+// The classifier and the exit parser share one list of clean reasons: a "disabled" record is a
+// splat exactly when parse_sched_ext_exit calls it an error exit, for every reason the kernel
+// prints and for an ops name that itself contains '" disabled ('.
+TEST(SplatClassifier, CallsADisabledRecordASplatExactlyWhenTheParserCallsItAnError) {
+  SplatClassifier c;
+  for (const char* reason : {"unregistered from user space", "unregistered from BPF",
+                             "unregistered from the main kernel", "disabled by sysrq-S", "parent exiting",
+                             "killed by parent scheduler", "runtime error", "scx_bpf_error", "runnable task stall",
+                             "reenqueue limit",
+                             "rescue bandwidth overload", "<UNKNOWN>", "unregistered from user spaces",
+                             "parent exiting) (x"}) {
+    for (const char* ops : {"ktstr_test", "a\" disabled (runtime error"}) {
+      KmsgRecord r = kern(std::string("sched_ext: BPF scheduler \"") + ops + "\" disabled (" + reason + ")");
+      auto exit = parse_sched_ext_exit(r);
+      ASSERT_TRUE(exit.has_value()) << r.msg;
+      EXPECT_EQ(exit->error, is_clean_sched_ext_reason(reason) == false) << r.msg;
+      EXPECT_EQ(rule_of(c, r).empty(), !exit->error) << r.msg;
+    }
+  }
+}
+
 // Lines written to /dev/kmsg from user space have facility 1 (or another non-zero one): never
 // kernel splats, whatever they say.
 TEST(SplatClassifier, IgnoresUserspaceRecords) {
