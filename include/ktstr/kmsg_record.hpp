@@ -38,7 +38,7 @@ std::string kmsg_unescape(std::string_view s);
 
 // The KMSG frame value (docs/protocol.md):
 //   {"prio":N,"facility":N,"seq":N,"ts_us":N,"msg":"...","cont":["KEY=VALUE",...]}
-// Bytes outside printable ASCII are written as \u00XX (one code point per byte, see json.hpp), so
+// Bytes outside printable ASCII are written as \u00XX (one code point per byte, see json_str.hpp), so
 // the value is valid JSON and UTF-8 whatever the message holds. "cont" is always present.
 std::string kmsg_record_json(const KmsgRecord& r);
 

@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
 #include "crash.hpp"
 #include "fd.hpp"
+#include "ktstr/initramfs.hpp"
 #include "ktstr/json_str.hpp"
 #include "log.hpp"
 
@@ -33,7 +35,13 @@ CmdlineResult read_cmdline() {
   return parse_cmdline(text);
 }
 
-void send_helo(Com2& com2, const Config&, const char* mode) {
+GuestMode guest_mode(const Config& config) {
+  if (config.mode == Mode::test) return GuestMode::test;
+  return ::access(initramfs::kExecCmd, F_OK) == 0 ? GuestMode::exec : GuestMode::shell;
+}
+
+void send_helo(Com2& com2, GuestMode m) {
+  const char* mode = m == GuestMode::test ? "test" : m == GuestMode::exec ? "exec" : "shell";
   utsname u{};
   uname(&u);
   com2.send(wire::kHelo, "{\"proto\":" + std::to_string(wire::kProtocolVersion) +

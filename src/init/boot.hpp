@@ -19,8 +19,12 @@ struct Consoles {
 Consoles open_consoles(Com2& com2);
 // Reads and parses /proc/cmdline; warnings go to the log once it exists.
 CmdlineResult read_cmdline();
-// The first frame: protocol, init version, kernel release, mode.
-void send_helo(Com2& com2, const Config& config, const char* mode);
+// What this boot runs, decided once: the test path, or the shell path as an interactive shell
+// or, when /exec_cmd is packed, one command (exec mode).
+enum class GuestMode { test, shell, exec };
+GuestMode guest_mode(const Config& config);
+// The first frame: protocol, init version, kernel release, mode ("test", "shell" or "exec").
+void send_helo(Com2& com2, GuestMode mode);
 // The last frame: exit code, frame count, bytes per type, milestones.
 void send_done(Com2& com2, const RunResult& result, uint64_t init_start_ms);
 // Writes "ktstr-init: clock reference boottime_ns=N" to /dev/kmsg: the record's printk timestamp

@@ -127,6 +127,7 @@ bool install(std::string& error) {
 
 void set_com2_fd(int fd) { g_com2_fd.store(fd); }
 void set_com1_fd(int fd) { g_com1_fd.store(fd); }
+int com1_fd() { return g_com1_fd.load(); }
 void set_phase(const char* p) { g_phase.store(p); }
 const char* phase() { return g_phase.load(); }
 uint32_t next_seq() { return g_seq.fetch_add(1); }

@@ -65,5 +65,7 @@ class Timer {
 
 // Milliseconds from nanoseconds, rounded down (for reports).
 inline uint64_t ns_to_ms(uint64_t ns) { return ns / 1000000; }
+// CLOCK_BOOTTIME `ms` milliseconds from now, for run_until: every wait of a run is bounded by one.
+inline uint64_t after_ms(uint64_t ms) { return boottime_ns() + ms * 1000000ull; }
 
 }  // namespace ktstr::init

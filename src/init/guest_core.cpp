@@ -19,8 +19,6 @@ void report_errors(const std::vector<ScriptError>& errors, const std::string& wh
 
 }  // namespace
 
-uint64_t after_ms(uint64_t ms) { return boottime_ns() + ms * 1000000ull; }
-
 bool GuestCore::set_up(RunResult& result) {
   std::string error;
   if (!loop_.open(error) || !reaper_.start(loop_, error)) {
@@ -64,7 +62,7 @@ void GuestCore::listen_to_host(HostControl::Handlers handlers) {
 }
 
 bool GuestCore::start_scheduler(RunResult& result) {
-  if (::access(initramfs::kScheduler, F_OK) != 0) return true;
+  if (!Scheduler::packed()) return true;
   enter_phase(com2_, "scheduler_spawned");
   sched_.on_death([this] {
     sched_died_ = true;

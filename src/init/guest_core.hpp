@@ -19,9 +19,6 @@
 
 namespace ktstr::init {
 
-// CLOCK_BOOTTIME `ms` milliseconds from now: every wait of a run is bounded by one.
-uint64_t after_ms(uint64_t ms);
-
 // Bounds both paths share (docs/architecture.md: bounded at every step, no fixed sleeps).
 inline constexpr uint32_t kTermGraceMs = 2000;      // SIGTERM -> SIGKILL for a payload that must end
 inline constexpr uint32_t kSchedGraceMs = 2000;     // SIGINT -> SIGKILL for the scheduler

@@ -13,10 +13,10 @@ constexpr const char* kKmsgPath = "/dev/kmsg";
 // One record per read(); the kernel formats at most CONSOLE_EXT_LOG_MAX (8 KiB) and fails a
 // smaller read with EINVAL. Twice that leaves room should the limit grow.
 constexpr size_t kReadBuf = 16384;
-// Records handled per readiness event: the boot's backlog (hundreds of records) must not keep the
-// loop from the payload's pipes; epoll is level-triggered, so the rest comes on the next turn.
-// Few records per wake-up: each is parsed and framed (COM2 only queues it), and a child's death
-// must not wait behind a batch of boot records (death -> SCHD died budget: 5 ms).
+// Records handled per readiness event, few: each is parsed and framed (COM2 only queues it), and
+// neither the payload's pipes nor a child's death (death -> SCHD died budget: 5 ms) may wait
+// behind the boot's backlog of hundreds of records. epoll is level-triggered: the rest comes on
+// the next turn.
 constexpr int kRecordsPerWakeup = 4;
 
 }  // namespace

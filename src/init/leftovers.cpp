@@ -42,7 +42,7 @@ void kill_leftovers(EventLoop& loop, Reaper& reaper, uint64_t wait_ms) {
     spdlog::info("killing leftover process {} ({}) before reboot", pid, comm);
     ::kill(pid, SIGKILL);
   }
-  if (!loop.run_until([&] { return !reaper.has_children(); }, boottime_ns() + wait_ms * 1000000ull))
+  if (!loop.run_until([&] { return !reaper.has_children(); }, after_ms(wait_ms)))
     spdlog::error("children still not reaped {} ms after SIGKILL", wait_ms);
 }
 

@@ -5,13 +5,12 @@
 #include <mutex>
 
 #include "com2.hpp"
+#include "crash.hpp"
 #include "fd.hpp"
 #include "ktstr/wire.hpp"
 
 namespace ktstr::init {
 namespace {
-
-int g_com1 = -1;
 
 // Single-threaded init: null_mutex. Formats "[level] message\n" and sends it as ILOG.
 class IlogSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
@@ -34,8 +33,7 @@ class IlogSink final : public spdlog::sinks::base_sink<spdlog::details::null_mut
 
 }  // namespace
 
-void log_init(Com2& com2, int com1_fd, std::string_view level) {
-  g_com1 = com1_fd;
+void log_init(Com2& com2, std::string_view level) {
   auto logger = std::make_shared<spdlog::logger>("init", std::make_shared<IlogSink>(com2));
   logger->set_pattern("[%l] %v");
   logger->set_level(spdlog::level::from_str(std::string(level)));
@@ -43,7 +41,7 @@ void log_init(Com2& com2, int com1_fd, std::string_view level) {
 }
 
 void console_note(std::string_view line) {
-  int fd = g_com1 >= 0 ? g_com1 : 2;
+  int fd = crash::com1_fd() >= 0 ? crash::com1_fd() : 2;
   std::string s = "ktstr-init: ";
   s += line;
   if (s.back() != '\n') s += '\n';

@@ -10,9 +10,10 @@ namespace ktstr::init {
 
 class Com2;
 
-// Sets up the "init" logger: ILOG sink on com2, level from KTSTR_LOG. com1_fd may be -1.
-void log_init(Com2& com2, int com1_fd, std::string_view level);
-// Writes one human-readable line to COM1 ("ktstr-init: ..."), for key events.
+// Sets up the "init" logger: ILOG sink on com2, level from KTSTR_LOG.
+void log_init(Com2& com2, std::string_view level);
+// Writes one human-readable line to COM1 ("ktstr-init: ..."), for key events: to the fd
+// open_consoles gave crash::set_com1_fd, or to stderr if COM1 could not be opened.
 void console_note(std::string_view line);
 
 }  // namespace ktstr::init

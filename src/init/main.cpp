@@ -47,9 +47,9 @@ int main() {
   Consoles con = open_consoles(com2);
   CmdlineResult cmdline = read_cmdline();
   const Config& config = cmdline.config;
-  log_init(com2, con.com1, config.log_level);
-  bool exec_mode = config.mode == Mode::shell && ::access(initramfs::kExecCmd, F_OK) == 0;
-  send_helo(com2, config, config.mode == Mode::test ? "test" : exec_mode ? "exec" : "shell");
+  log_init(com2, config.log_level);
+  const GuestMode mode = guest_mode(config);
+  send_helo(com2, mode);
   enter_phase(com2, "mounts");
   write_clock_reference();
   for (const auto& w : mounts.warnings) spdlog::warn("mount: {}", w);
@@ -59,6 +59,7 @@ int main() {
   if (!con.com2_error.empty()) spdlog::warn("COM2: {}", con.com2_error);
   if (!crash_ok) spdlog::error("crash handler: {}; a fault in init may not be reported as CRSH", crash_error);
 
+  // 4. Checks: the mounts, the initramfs, the machine's shape.
   RunResult result;
   if (!mounts.fatal.empty()) {
     fail_run(result, com2, mounts.fatal);
@@ -69,14 +70,15 @@ int main() {
     // The machine is not the shape asked for: a test on it would prove nothing.
     fail_run(result, com2, why);
   } else {
-    // 4. Environment for every child, set before any child (or thread) exists.
+    // 5. Environment for every child, set before any child (or thread) exists.
     set_environment(config);
     inject_debug_fault(config);
-    // 5-9. The run itself.
-    result = config.mode == Mode::test ? run_payload_path(config, com2, con.com1) : run_shell_path(config, com2);
+    // 6. The run itself: the test path or the shell path.
+    result = mode == GuestMode::test ? run_payload_path(config, com2, con.com1)
+                                     : run_shell_path(config, com2, mode == GuestMode::exec);
   }
 
-  // DONE is always the last frame; then flush and reboot.
+  // 7. DONE is always the last frame; then flush and reboot.
   enter_phase(com2, "reboot");
   send_done(com2, result, start_ms);
   finish_and_reboot(com2, con.com1, result.exit_code);

@@ -7,7 +7,6 @@
 #include "exit_frame.hpp"
 #include "guest_core.hpp"
 #include "kmsg.hpp"
-#include "ktstr/initramfs.hpp"
 #include "payload.hpp"
 #include "telemetry.hpp"
 #include "trace.hpp"
@@ -76,7 +75,7 @@ std::string PayloadRun::kernel_exit_json() {
 bool PayloadRun::start_scheduler() {
   core_.scheduler().kernel_exit_source([this] { return kernel_exit_json(); });
   const Config& c = core_.config();
-  bool telemetry = c.telemetry && ::access(initramfs::kScheduler, F_OK) == 0;
+  bool telemetry = c.telemetry && Scheduler::packed();
   if (telemetry) telemetry_.start();  // before the spawn: run stats count from the first callback
   if (!core_.start_scheduler(result_)) return false;
   if (telemetry && core_.scheduler().state() == Scheduler::State::attached)

@@ -30,6 +30,8 @@ std::vector<std::string> read_lines(const char* path) {
 
 }  // namespace
 
+bool Scheduler::packed() { return ::access(initramfs::kScheduler, F_OK) == 0; }
+
 void Scheduler::send_event(const std::string& event, const std::string& extra) {
   std::string v = "{\"event\":" + json_str(event) + ",\"pid\":" + std::to_string(pid_);
   if (!extra.empty()) v += "," + extra;

@@ -39,6 +39,8 @@ class Scheduler {
   // Reads the scheduler's remaining output (after its exit, the pipe reaches EOF).
   void drain_log(uint64_t deadline_ns);
 
+  // The initramfs holds a scheduler (/scheduler): the one answer to "is there a scheduler?".
+  static bool packed();
   State state() const { return state_; }
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0 && reaper_.alive(pid_); }

@@ -106,7 +106,7 @@ std::string death_note(const ExitStatus& s) {
 
 }  // namespace
 
-RunResult run_shell_path(const Config& config, Com2& com2) {
+RunResult run_shell_path(const Config& config, Com2& com2, bool exec_mode) {
   RunResult result;
   GuestCore core(config, com2);
   Console console;
@@ -115,7 +115,6 @@ RunResult run_shell_path(const Config& config, Com2& com2) {
     return result;
   }
   if (!core.set_up(result)) return result;
-  const bool exec_mode = ::access(initramfs::kExecCmd, F_OK) == 0;
   bool attached = core.start_scheduler(result);
   if (!exec_mode) core.on_scheduler_death([&] { console.write_text(death_note(core.scheduler().status())); });
   // A scheduler that failed to attach ends exec mode like a test run; the interactive shell still

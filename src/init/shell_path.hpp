@@ -8,6 +8,7 @@
 
 namespace ktstr::init {
 
-RunResult run_shell_path(const Config& config, Com2& com2);
+// exec_mode: run /exec_cmd once instead of an interactive shell (main decides it, guest_mode).
+RunResult run_shell_path(const Config& config, Com2& com2, bool exec_mode);
 
 }  // namespace ktstr::init

@@ -16,11 +16,11 @@ std::string signal_name(int sig) {
 bool stop_process(EventLoop& loop, pid_t target, int first, uint32_t grace_ms, const std::function<bool()>& gone,
                   std::string_view who) {
   ::kill(target, first);
-  if (loop.run_until(gone, boottime_ns() + uint64_t(grace_ms) * 1000000ull)) return true;
+  if (loop.run_until(gone, after_ms(grace_ms))) return true;
   spdlog::warn("{} ignored {} for {} ms: SIGKILL{}", who, signal_name(first), grace_ms,
                target < 0 ? " to its process group" : "");
   ::kill(target, SIGKILL);
-  if (loop.run_until(gone, boottime_ns() + uint64_t(kKillReapMs) * 1000000ull)) return true;
+  if (loop.run_until(gone, after_ms(kKillReapMs))) return true;
   spdlog::error("{} not reaped {} ms after SIGKILL", who, kKillReapMs);
   return false;
 }

@@ -56,7 +56,7 @@ class Telemetry {
 };
 
 // sched_ext's root/events text ("NAME value" lines) as a JSON object's members; lines that are
-// not a name and a number are skipped. Exposed for unit tests.
+// not a name and a number are skipped.
 std::string events_json_members(const std::string& text);
 
 }  // namespace ktstr::init

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 12 item 22: scripts/build.sh says on stderr what each step does, even with its stdout
+# scripts/build.sh says on stderr what each step does, even with its stdout
 # discarded (scripts/demo.sh does that): here the up-to-date build, which must still name its step.
 # Usage: build_progress_test.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail

@@ -75,7 +75,7 @@ TEST(Cmdline, UnknownKeyIsReported) {
 }
 
 // KTSTR_ATTEMPT: a suite's attempt number, 1-1000; anything else is warned about and unset.
-TEST(Cmdline, AttemptNumber) {
+TEST(Cmdline, AttemptIsFrom1To1000OrWarnedAboutAndUnset) {
   EXPECT_EQ(parse_cmdline("KTSTR_ATTEMPT=2").config.attempt, 2u);
   EXPECT_EQ(parse_cmdline("").config.attempt, 0u);
   for (const char* bad : {"KTSTR_ATTEMPT=0", "KTSTR_ATTEMPT=1001", "KTSTR_ATTEMPT=x"}) {
@@ -86,7 +86,7 @@ TEST(Cmdline, AttemptNumber) {
 }
 
 // Scheduler telemetry keys: on by default with the heartbeat's period; 0/1 and a period in ms.
-TEST(Cmdline, TelemetryKeys) {
+TEST(Cmdline, TelemetryIsOnByDefaultAndBadValuesKeepTheDefaults) {
   ktstr::Config defaults;
   EXPECT_TRUE(defaults.telemetry);
   EXPECT_EQ(defaults.stats_ms, -1);

@@ -213,7 +213,7 @@ TEST_F(DecodeCmd, EmptyCaptureExitsOne) {
   EXPECT_NE(err_.find("0 frames"), std::string::npos) << err_;
 }
 
-// Issue 12 item 11: "exit 0 only for a complete, clean capture" holds for duplicated and
+// "Exit 0 only for a complete, clean capture" holds for duplicated and
 // out-of-order frames, unknown frame types and frames after DONE too; each is named.
 TEST_F(DecodeCmd, DuplicateFrameExitsOne) {
   add(w::kHelo, 0, R"({"proto":1})");

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <string>
 
+#include "test_util.hpp"
+
 namespace fs = std::filesystem;
 using ktstr::host::inspect_elf_kernel;
 using ktstr::host::kernel_from_setting;
@@ -21,13 +23,6 @@ namespace {
 
 class KernelImageTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/ktstr-kernel-test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& rel, const std::string& bytes) {
     fs::path p = fs::path(dir_) / rel;
     fs::create_directories(p.parent_path());
@@ -120,7 +115,8 @@ class KernelImageTest : public ::testing::Test {
     return "";
   }
 
-  std::string dir_;
+  ktstr::test::ScratchDir scratch_{"ktstr-kernel-test"};
+  std::string dir_ = scratch_.path();
 };
 
 TEST_F(KernelImageTest, ReadsThePvhNoteAndTheBanner) {

@@ -3,11 +3,11 @@
 #include "output_paths.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace ktstr::host;
@@ -17,16 +17,13 @@ namespace {
 class OutputPathsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ktstr-outputs-" + std::to_string(getpid()));
     fs::create_directories(dir_ / "sub");
     old_cwd_ = fs::current_path();
     fs::current_path(dir_);
   }
-  void TearDown() override {
-    fs::current_path(old_cwd_);
-    fs::remove_all(dir_);
-  }
-  fs::path dir_, old_cwd_;
+  void TearDown() override { fs::current_path(old_cwd_); }
+  ktstr::test::ScratchDir scratch_{"ktstr-outputs"};
+  fs::path dir_ = scratch_.path(), old_cwd_;
 };
 
 TEST_F(OutputPathsTest, OneFileByAnySpellingIsNamed) {
@@ -58,10 +55,7 @@ TEST_F(OutputPathsTest, DistinctFilesDevicesAndUnsetOptionsPass) {
 TEST_F(OutputPathsTest, UnwritableReasonChangesNothing) {
   std::ofstream("keep") << "content";
   EXPECT_EQ(unwritable_reason("keep"), "");
-  std::ifstream f("keep");
-  std::stringstream s;
-  s << f.rdbuf();
-  EXPECT_EQ(s.str(), "content");  // not truncated
+  EXPECT_EQ(ktstr::test::slurp("keep"), "content");  // not truncated
   EXPECT_EQ(unwritable_reason("new.json"), "");
   EXPECT_FALSE(fs::exists("new.json"));  // the probe is removed again
   EXPECT_EQ(unwritable_reason("/nonexistent/dir/b.json"), "No such file or directory");

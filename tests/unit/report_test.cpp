@@ -1,5 +1,5 @@
 // Reports for CI systems (src/host/report/report.cpp): the JUnit file is well-formed XML whatever the
-// payload printed (issue 12 item 10: invalid UTF-8 such as \377 made it unparsable), checked with
+// payload printed (invalid UTF-8 such as \377 must not make it unparsable), checked with
 // an independent XML parser (python3's xml.etree), and it lists sched_ext exits.
 #include "report.hpp"
 
@@ -56,7 +56,7 @@ TEST(XmlEscape, KeepsValidTextAndReplacesInvalidBytes) {
   EXPECT_TRUE(valid_utf8(xml_escape("\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf")));
 }
 
-TEST(Utf8, SequenceLengths) {
+TEST(Utf8, SequenceLengthCountsValidSequencesAndIsZeroForInvalidOnes) {
   EXPECT_EQ(utf8_sequence_length("a", 0), 1u);
   EXPECT_EQ(utf8_sequence_length("\xc3\xa9", 0), 2u);
   EXPECT_EQ(utf8_sequence_length("\xe2\x82\xac", 0), 3u);

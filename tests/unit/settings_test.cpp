@@ -1,5 +1,5 @@
-// Bad settings are refused before anything boots, with the setting and the path in the message
-// (issue 12 item 15): --init and TMPDIR. Before, a bad --init showed as "hung in boot" after 120 s.
+// Bad settings are refused before anything boots, with the setting and the path in the message:
+// --init and TMPDIR. A bad --init must not show as "hung in boot" after the 120 s watchdog.
 #include <gtest/gtest.h>
 
 #include <unistd.h>

@@ -156,6 +156,27 @@ TEST(SplatClassifier, IgnoresLookAlikes) {
   for (const char* raw : kCleanBoot) EXPECT_FALSE(c.classify(rec(raw)).has_value()) << raw;
 }
 
+// The classifier and the exit parser share one list of clean reasons: a "disabled" record is a
+// splat exactly when parse_sched_ext_exit calls it an error exit, for every reason the kernel
+// prints and for an ops name that itself contains '" disabled ('.
+TEST(SplatClassifier, CallsADisabledRecordASplatExactlyWhenTheParserCallsItAnError) {
+  SplatClassifier c;
+  for (const char* reason : {"unregistered from user space", "unregistered from BPF",
+                             "unregistered from the main kernel", "disabled by sysrq-S", "parent exiting",
+                             "killed by parent scheduler", "runtime error", "scx_bpf_error", "runnable task stall",
+                             "reenqueue limit",
+                             "rescue bandwidth overload", "<UNKNOWN>", "unregistered from user spaces",
+                             "parent exiting) (x"}) {
+    for (const char* ops : {"ktstr_test", "a\" disabled (runtime error"}) {
+      KmsgRecord r = kern(std::string("sched_ext: BPF scheduler \"") + ops + "\" disabled (" + reason + ")");
+      auto exit = parse_sched_ext_exit(r);
+      ASSERT_TRUE(exit.has_value()) << r.msg;
+      EXPECT_EQ(exit->error, is_clean_sched_ext_reason(reason) == false) << r.msg;
+      EXPECT_EQ(rule_of(c, r).empty(), !exit->error) << r.msg;
+    }
+  }
+}
+
 // Lines written to /dev/kmsg from user space have facility 1 (or another non-zero one): never
 // kernel splats, whatever they say.
 TEST(SplatClassifier, IgnoresUserspaceRecords) {
@@ -408,7 +429,7 @@ TEST(SplatSchedExit, ParsesOtherForms) {
 
 // The KMSG frame value, as the host receives it, back into a record: non-ASCII bytes are restored
 // when they are UTF-8, otherwise kept as U+00XX so the report stays valid JSON.
-TEST(SplatJson, RecordFromFrameValue) {
+TEST(SplatJson, FrameValueGivesBackTheRecordWithItsUtf8AndContinuationLines) {
   KmsgRecord orig = rec("4,178,871919,-;bytes \\xc3\\xa9 \\x5c\\x09\n SUBSYSTEM=acpi\n");
   auto back = kmsg_record_from_json(nlohmann::json::parse(kmsg_record_json(orig)));
   ASSERT_TRUE(back.has_value());
@@ -418,13 +439,17 @@ TEST(SplatJson, RecordFromFrameValue) {
   EXPECT_EQ(back->ts_us, 871919u);
   EXPECT_EQ(back->prio, 4);
   EXPECT_EQ(back->facility, 0);
+}
 
+TEST(SplatJson, InvalidUtf8StaysAsU00XXSoTheReportStaysValidJson) {
   KmsgRecord bad = kern("invalid \xff utf8");
   auto kept = kmsg_record_from_json(nlohmann::json::parse(kmsg_record_json(bad)));
   ASSERT_TRUE(kept.has_value());
   EXPECT_EQ(kept->msg, "invalid \xc3\xbf utf8");  // U+00FF
   EXPECT_NO_THROW((void)splat_json(Splat{"r", kept->msg, 1, 2, {kept->msg}}).dump());
+}
 
+TEST(SplatJson, AFrameValueWithAMissingOrMistypedFieldIsRefused) {
   for (const char* v : {R"([])", R"({"prio":4})", R"({"prio":8,"facility":0,"seq":1,"ts_us":2,"msg":"m"})",
                         R"({"prio":4,"facility":-1,"seq":1,"ts_us":2,"msg":"m"})",
                         R"({"prio":4,"facility":0,"seq":1,"ts_us":2,"msg":3})",
@@ -432,8 +457,9 @@ TEST(SplatJson, RecordFromFrameValue) {
     EXPECT_FALSE(kmsg_record_from_json(nlohmann::json::parse(v)).has_value()) << v;
 }
 
-// Report forms.
-TEST(SplatJson, ReportForms) {
+// An error exit in the report: the splat with its rule, seq and backtrace lines, and the exit with
+// its kind, ops name and the kernel's message.
+TEST(SplatJson, ErrorExitReportsTheSplatAndTheExitWithItsMessage) {
   SplatClassifier c;
   SplatCollector col(c);
   for (const char* raw : kErrorExit) col.feed(rec(raw));

@@ -3,11 +3,11 @@
 #include "suite_artifacts.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace ktstr::host;
@@ -16,19 +16,10 @@ namespace {
 
 class SuiteArtifactsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ktstr-artifacts-" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string at(const std::string& rel) const { return (dir_ / rel).string(); }
-  static std::string read(const std::string& p) {
-    std::ifstream f(p);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-  }
-  fs::path dir_;
+  static std::string read(const std::string& p) { return ktstr::test::slurp(p); }
+  ktstr::test::ScratchDir scratch_{"ktstr-artifacts"};
+  fs::path dir_ = scratch_.path();
 };
 
 TEST_F(SuiteArtifactsTest, MadeFoldersAreMarkedAndReplaced) {

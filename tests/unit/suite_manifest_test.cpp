@@ -13,6 +13,8 @@
 #include <optional>
 #include <set>
 
+#include "test_util.hpp"
+
 namespace fs = std::filesystem;
 using namespace ktstr::host;
 
@@ -23,7 +25,6 @@ class SuiteManifestTest : public ::testing::Test {
   // Files the manifests below name exist (they are checked at load), and the set-up cache is a
   // private one holding one scheduler name, scx_simple.
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ktstr-manifest-" + std::to_string(getpid()));
     fs::create_directories(dir_ / "cache" / "schedulers");
     fs::create_directories(dir_ / "data");
     fs::create_directories(dir_ / "out");
@@ -36,7 +37,6 @@ class SuiteManifestTest : public ::testing::Test {
   void TearDown() override {
     if (old_cache_) setenv("KTSTR_CACHE", old_cache_->c_str(), 1);
     else unsetenv("KTSTR_CACHE");
-    fs::remove_all(dir_);
   }
   std::string write(const std::string& text) {
     std::string p = (dir_ / "suite.toml").string();
@@ -51,7 +51,8 @@ class SuiteManifestTest : public ::testing::Test {
     }
     return "(no error)";
   }
-  fs::path dir_;
+  ktstr::test::ScratchDir scratch_{"ktstr-manifest"};
+  fs::path dir_ = scratch_.path();
   std::optional<std::string> old_cache_;
 };
 

@@ -71,21 +71,30 @@ TEST(Topology, SuggestsTheClosestPreset) {
 
 // QEMU's pc machine: at most 255 vCPUs, xAPIC IDs up to 254 (fields rounded to powers of two),
 // memory split evenly into nodes.
-TEST(Topology, MachineLimits) {
-  EXPECT_EQ(topology_machine_error({2, 4, 2, 1}, 1024), "");
+TEST(Topology, ApicIdsGiveEachFieldAPowerOfTwo) {
   EXPECT_EQ(topology_max_apic_id({2, 4, 2, 1}), 7u);
   EXPECT_EQ(topology_max_apic_id({1, 3, 3, 1}), 10u);  // 3 cores take 2 bits: LLC 2 starts at 8
+}
+
+TEST(Topology, PcMachineTakesAtMost255Vcpus) {
+  EXPECT_EQ(topology_machine_error({2, 4, 2, 1}, 1024), "");
   EXPECT_NE(topology_machine_error({1, 16, 16, 2}, 1024).find("512 vCPUs"), std::string::npos);
+}
+
+TEST(Topology, PcMachineTakesApicIdsUpTo254) {
   // max-cpu (1n14l9c2t): 252 vCPUs, but 9 cores take 4 bits: IDs reach 433.
   std::string e = topology_machine_error(parse_ok("max-cpu"), 1024);
   EXPECT_NE(e.find("APIC IDs up to 433"), std::string::npos) << e;
   EXPECT_EQ(topology_machine_error(parse_ok("near-max-llc"), 1024), "");  // 240 vCPUs, IDs to 239
+}
+
+TEST(Topology, MemorySplitsEvenlyIntoNodesOfAtLeast64MiB) {
   EXPECT_NE(topology_machine_error({4, 8, 4, 1}, 1026).find("multiple of 4"), std::string::npos);
   EXPECT_NE(topology_machine_error({4, 8, 4, 1}, 128).find("less than 64 MiB"), std::string::npos);
 }
 
 // sysfs CPU lists round-trip; malformed ones are refused.
-TEST(Topology, CpuLists) {
+TEST(Topology, CpuListsRoundTripAndMalformedOnesAreRefused) {
   EXPECT_EQ(parse_cpulist("0-3,8-11\n"), (std::vector<uint32_t>{0, 1, 2, 3, 8, 9, 10, 11}));
   EXPECT_EQ(parse_cpulist(""), std::vector<uint32_t>{});
   EXPECT_EQ(format_cpulist(*parse_cpulist("5,0-1,2,7")), "0-2,5,7");
@@ -95,7 +104,7 @@ TEST(Topology, CpuLists) {
 }
 
 // The view a guest must show, CPUs numbered sequentially with threads innermost.
-TEST(Topology, ExpectedView) {
+TEST(Topology, ExpectedViewNumbersCpusWithThreadsInnermost) {
   TopologyView v = expected_view({2, 4, 2, 1});
   EXPECT_EQ(v.nodes, (std::vector<std::string>{"0-3", "4-7"}));
   EXPECT_EQ(v.llcs, (std::vector<std::string>{"0-1", "2-3", "4-5", "6-7"}));
@@ -141,7 +150,8 @@ TEST(Topology, DifferenceNamesWhatTheGuestLacks) {
   EXPECT_EQ(topology_difference(want, moved), "NUMA nodes: asked for 0-3 | 4-7, the guest has 0-2 | 3-7");
 }
 
-TEST(Topology, DescribeView) {
+// What a view says to a person: counts, the CPUs of each node and LLC, and SMT siblings.
+TEST(Topology, DescriptionNamesNodesLlcsAndSmt) {
   EXPECT_EQ(describe_view(expected_view({2, 4, 2, 1})),
             "8 vCPUs, 2 nodes (0-3 | 4-7), 4 LLCs (0-1 | 2-3 | 4-5 | 6-7), no SMT");
   EXPECT_EQ(describe_view(expected_view({1, 2, 2, 2})),

@@ -48,7 +48,11 @@ class Session {
     return *this;
   }
   Session& frame(wire::Tag type, const json& v) { return raw(type, v.dump()); }
-  Session& helo() { return frame(wire::kHelo, {{"version", 1}}); }
+  // The HELO init sends (src/init/boot.cpp send_helo, docs/protocol.md).
+  Session& helo() {
+    return frame(wire::kHelo,
+                 {{"proto", wire::kProtocolVersion}, {"init", "test"}, {"kernel", "7.3.4-test"}, {"mode", "test"}});
+  }
   Session& done(int code, uint64_t sout = 0) {
     return frame(wire::kDone, {{"exit_code", code}, {"bytes", {{"SOUT", sout}, {"SERR", 0}, {"SLOG", 0}}}});
   }
@@ -95,7 +99,7 @@ class Session {
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-// --- DONE vs none --------------------------------------------------------------------------
+// --- DONE vs none --------------------------------------------------------------------------------
 
 TEST(VerdictDone, PayloadStatusPassesThrough) {
   Session s;
@@ -148,7 +152,7 @@ TEST(VerdictBytes, CorruptOrLostFramesFailTheRun) {
   EXPECT_TRUE(has(v.reason, "COM2 stream damaged")) << v.reason;
 }
 
-// --- kernel health ---------------------------------------------------------------------------
+// --- kernel health -------------------------------------------------------------------------------
 
 TEST(VerdictSplat, KernelWarningFailsAPassingRun) {
   Session s;
@@ -164,6 +168,12 @@ TEST(VerdictSplat, WarnOnlyKeepsThePayloadStatus) {
   Session s(sinks);
   s.helo().kmsg("BUG: unable to handle page fault").done(0);
   EXPECT_EQ(s.verdict().exit_code, 0);
+  // Still detected and shown: only its effect on the status is gone.
+  json splats = s->report()["splats"];
+  ASSERT_EQ(splats.size(), 1u) << splats;
+  EXPECT_EQ(splats[0]["rule"], "BUG");
+  EXPECT_EQ(splats[0]["first_line"], "BUG: unable to handle page fault");
+  EXPECT_TRUE(has(s.err(), "kernel splat (BUG): BUG: unable to handle page fault")) << s.err();
 }
 
 TEST(VerdictSplat, UserSpaceKmsgLinesNeverCount) {
@@ -172,7 +182,8 @@ TEST(VerdictSplat, UserSpaceKmsgLinesNeverCount) {
   EXPECT_EQ(s.verdict().exit_code, 0);
 }
 
-// Issue 12 item 1: the kernel's sched_ext selftests make their own schedulers exit with errors.
+// The kernel's sched_ext selftests make their own schedulers exit with errors: only the scheduler
+// under test decides the verdict.
 TEST(VerdictSchedExt, ExitOfAPayloadsOwnSchedulerIsReportedNotAFailure) {
   Session s;
   s.helo()
@@ -233,7 +244,7 @@ TEST(VerdictKernelLog, DroppedRecordsAreCountedAndSaidOnce) {
   EXPECT_EQ(err.find("dropped"), err.rfind("dropped")) << "one line, not one per gap:\n" << err;
 }
 
-// --- crash, panic, watchdog --------------------------------------------------------------------
+// --- crash, panic, watchdog ----------------------------------------------------------------------
 
 TEST(VerdictCrash, InitCrashWins) {
   Session s;
@@ -262,7 +273,7 @@ TEST(VerdictWatchdog, ReasonIsTheWatchdogs) {
   EXPECT_EQ(v.reason, "watchdog: no frame for 30 s; hung in payload_started");
 }
 
-// --- item 17: what ended a run without DONE ------------------------------------------------------
+// --- what ended a run without DONE ---------------------------------------------------------------
 
 TEST(VerdictNoDone, QemuExitingOnItsOwnIsNamed) {
   Session s;
@@ -298,7 +309,7 @@ TEST(VerdictOom, OomKillOfThePayloadIsNamed) {
   EXPECT_EQ(s->report()["oom_kills"].size(), 1u);
 }
 
-// --- item 16: the scheduler's last words without -v ---------------------------------------------
+// --- the scheduler's last words without -v -------------------------------------------------------
 
 TEST(VerdictScheduler, DeathShowsTheEndOfItsOutput) {
   Session s;
@@ -326,7 +337,7 @@ TEST(VerdictScheduler, HealthyRunShowsNoSchedulerOutput) {
   EXPECT_FALSE(has(s.err(), "all good")) << s.err();
 }
 
-// --- item 19: a scheduler that won't stop ------------------------------------------------------
+// --- a scheduler that won't stop -----------------------------------------------------------------
 
 TEST(VerdictScheduler, OneThatIgnoresSigintFailsTheRun) {
   Session s;
@@ -349,7 +360,7 @@ TEST(VerdictScheduler, CleanStopPasses) {
   EXPECT_EQ(s.verdict().exit_code, 0);
 }
 
-// --- item 4: guest JSON of any shape ------------------------------------------------------------
+// --- guest JSON of any shape ---------------------------------------------------------------------
 
 TEST(VerdictGuestJson, EmptyDoneIsAnInfrastructureFailure) {
   Session s;

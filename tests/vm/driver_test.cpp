@@ -1,4 +1,4 @@
-// The VM driver under what the OS and the user do to it (issue 12): kill -9 of ktstr-vm, a
+// The VM driver under what the OS and the user do to it: kill -9 of ktstr-vm, a
 // reader that closes early, stdin that is not a terminal, full disks, SIGHUP, and the watchdog
 // of shell --exec.
 #include <gtest/gtest.h>

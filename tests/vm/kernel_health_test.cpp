@@ -76,7 +76,7 @@ TEST(VmKernelHealth, KernelLogFloodLosesNothingSilently) {
   EXPECT_EQ(r.report["kernel_log"]["dropped"].get<uint64_t>(), gaps);
   if (gaps) {
     EXPECT_NE(r.stream("ILOG").find("overran"), std::string::npos) << "a drop must be reported";
-    // One line with the count on stderr, not one per overrun (issue 12 item 18).
+    // One line with the count on stderr, not one per overrun.
     std::string line = "ktstr-vm: warning: " + std::to_string(gaps) + " kernel log records dropped";
     EXPECT_NE(r.err.find(line), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("overran"), r.err.rfind("overran")) << r.err;

@@ -80,7 +80,7 @@ TEST(VmRunPath, SchedulerDiesAtStart) {
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.stream("SLOG").find("sched: giving up"), std::string::npos);
   EXPECT_NE(r.err.find("scheduler died"), std::string::npos) << r.err;
-  // Its last words are on stderr without -v (issue 12 item 16).
+  // Its last words are on stderr without -v: a dead scheduler's reason is never hidden.
   EXPECT_NE(r.err.find("sched| sched: giving up\n"), std::string::npos) << r.err;
   expect_lossless(r);
 }

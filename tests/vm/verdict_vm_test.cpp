@@ -1,4 +1,4 @@
-// Verdicts only a real VM shows (issue 12): a payload's own scheduler that error-exits (the
+// Verdicts only a real VM shows: a payload's own scheduler that error-exits (the
 // kernel's sched_ext selftests do that on purpose), a guest `reboot -f`, an OOM kill, and a
 // scheduler under test that ignores SIGINT.
 #include <gtest/gtest.h>

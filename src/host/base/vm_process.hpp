@@ -1,5 +1,6 @@
-// What every VM-booting subcommand (run, shell) needs around QEMU: the unix sockets QEMU
-// connects to, output files, and small text helpers.
+// Small pieces the VM session and the commands share: the unix sockets QEMU connects to, the
+// output files the user names (OutputFile), and text helpers (shell quoting, a bounded tail).
+// QEMU itself is in qemu.hpp and qemu_process.hpp.
 #pragma once
 
 #include <string>

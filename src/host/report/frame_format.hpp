@@ -1,5 +1,5 @@
-// Human-readable and JSON views of decoded COM2 frames, shared by `ktstr-vm decode` and
-// `ktstr-vm run -v`. Pure formatting: no I/O, no global state.
+// Human-readable and JSON views of decoded COM2 frames, for `ktstr-vm decode` (`run -v` prints
+// frames its own way, RunSession::prefixed). Pure formatting: no I/O, no global state.
 #pragma once
 
 #include <cstdint>

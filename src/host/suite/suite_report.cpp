@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "guest_json.hpp"
 #include "report.hpp"
 
 namespace ktstr::host {
@@ -23,8 +24,7 @@ std::string attempt_text(const SuiteAttempt& a, int expect) {
 }
 
 std::string tail_of(const nlohmann::json& report, const char* key) {
-  auto it = report.find(key);
-  return it != report.end() && it->is_string() ? it->get<std::string>() : std::string();
+  return guest_json::string(report, key).value_or("");
 }
 
 // One surefire element for a failed attempt: <failure>, or <flakyFailure>/<rerunFailure>.

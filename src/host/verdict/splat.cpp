@@ -15,7 +15,15 @@ struct BuiltinRule {
   const char* name;
   const char* pattern;
   bool scheduler_exit = false;  // a sched_ext exit: fails the run only for the scheduler under test
+  bool (*also)(const KmsgRecord&) = nullptr;  // a further condition beyond the pattern
 };
+
+// A "disabled" record whose reason is not a clean exit. The one list of clean reasons is
+// is_clean_sched_ext_reason; a record the parser cannot read counts as an error exit.
+bool error_exit(const KmsgRecord& r) {
+  auto e = parse_sched_ext_exit(r);
+  return !e || e->error;
+}
 
 // Deny list, most specific first: the first match names the splat. The formats are those of the
 // kernel's printk calls (x86 and generic code); '^' where the text starts the message, so lines
@@ -42,11 +50,7 @@ constexpr BuiltinRule kDeny[] = {
     // kernel/sched/ext: an error exit is printed at err level as disabled (REASON) and followed
     // by "sched_ext: OPS: MESSAGE"; clean exits (is_clean_sched_ext_reason) at info level are not splats.
     {"sched_ext stall", "^sched_ext: BPF (sub-)?scheduler \".*\" disabled \\(runnable task stall\\)$", true},
-    {"sched_ext error",
-     "^sched_ext: BPF (sub-)?scheduler \".*\" disabled \\((?!(unregistered from user space|unregistered "
-     "from BPF|unregistered from the main kernel|disabled by sysrq-S|parent exiting|killed by parent "
-     "scheduler)\\)$)",
-     true},
+    {"sched_ext error", "^sched_ext: BPF (sub-)?scheduler \".*\" disabled \\(", true, error_exit},
     {"sched_ext error", "^sched_ext: ops error detected without ops ", true},
 };
 
@@ -87,31 +91,23 @@ std::string restore_bytes(const std::string& s) {
   return valid_utf8(bytes) ? bytes : s;
 }
 
-std::optional<int> small_uint(const nlohmann::json& v, const char* key, uint64_t max) {
-  auto it = v.find(key);
-  if (it == v.end() || !it->is_number_unsigned() || it->get<uint64_t>() > max) return std::nullopt;
-  return int(it->get<uint64_t>());
-}
-
-std::optional<uint64_t> big_uint(const nlohmann::json& v, const char* key) {
-  auto it = v.find(key);
-  if (it == v.end() || !it->is_number_unsigned()) return std::nullopt;
-  return it->get<uint64_t>();
+bool applies(const SplatRule& rule, const KmsgRecord& r) {
+  return std::regex_search(r.msg, rule.re) && (!rule.also || rule.also(r));
 }
 
 }  // namespace
 
 SplatClassifier::SplatClassifier() {
-  for (const BuiltinRule& r : kDeny) deny_.push_back({r.name, compile(r.pattern), r.scheduler_exit});
-  for (const BuiltinRule& r : kAllow) allow_.push_back({r.name, compile(r.pattern), false});
+  for (const BuiltinRule& r : kDeny) deny_.push_back({r.name, compile(r.pattern), r.scheduler_exit, r.also});
+  for (const BuiltinRule& r : kAllow) allow_.push_back({r.name, compile(r.pattern), false, r.also});
 }
 
 void SplatClassifier::add_deny(const std::string& pattern, std::string name) {
-  deny_.push_back({name.empty() ? pattern : std::move(name), compile(pattern), false});
+  deny_.push_back({name.empty() ? pattern : std::move(name), compile(pattern), false, nullptr});
 }
 
 void SplatClassifier::add_allow(const std::string& pattern, std::string name) {
-  allow_.push_back({name.empty() ? pattern : std::move(name), compile(pattern), false});
+  allow_.push_back({name.empty() ? pattern : std::move(name), compile(pattern), false, nullptr});
 }
 
 void SplatClassifier::load_file(const std::string& path) {
@@ -145,10 +141,10 @@ const SplatRule* SplatClassifier::match(const KmsgRecord& r) const {
   // makes it a failure whoever loaded the scheduler).
   const SplatRule* found = nullptr;
   for (const SplatRule& d : deny_) {
-    if (!std::regex_search(r.msg, d.re)) continue;
+    if (!applies(d, r)) continue;
     if (!found)
       for (const SplatRule& a : allow_)
-        if (std::regex_search(r.msg, a.re)) return nullptr;
+        if (applies(a, r)) return nullptr;
     if (!d.scheduler_exit) return &d;
     if (!found) found = &d;
   }
@@ -196,19 +192,19 @@ void SplatCollector::feed(const KmsgRecord& r) {
 
 std::optional<KmsgRecord> kmsg_record_from_json(const nlohmann::json& v) {
   if (!v.is_object()) return std::nullopt;
-  auto prio = small_uint(v, "prio", 7);
-  auto facility = small_uint(v, "facility", uint64_t(INT32_MAX) >> 3);
-  auto seq = big_uint(v, "seq");
-  auto ts = big_uint(v, "ts_us");
-  auto msg = v.find("msg");
-  if (!prio || !facility || !seq || !ts || msg == v.end() || !msg->is_string()) return std::nullopt;
+  auto prio = guest_json::uint(v, "prio", 7);
+  auto facility = guest_json::uint(v, "facility", uint64_t(INT32_MAX) >> 3);
+  auto seq = guest_json::uint(v, "seq");
+  auto ts = guest_json::uint(v, "ts_us");
+  auto msg = guest_json::string(v, "msg");
+  if (!prio || !facility || !seq || !ts || !msg) return std::nullopt;
   KmsgRecord r;
-  r.prio = *prio;
-  r.facility = *facility;
+  r.prio = int(*prio);
+  r.facility = int(*facility);
   r.seq = *seq;
   r.ts_us = *ts;
-  r.msg = restore_bytes(msg->get<std::string>());
-  if (auto cont = v.find("cont"); cont != v.end()) {
+  r.msg = restore_bytes(*msg);
+  if (const nlohmann::json* cont = guest_json::field(v, "cont")) {
     if (!cont->is_array()) return std::nullopt;
     for (const auto& c : *cont) {
       if (!c.is_string()) return std::nullopt;

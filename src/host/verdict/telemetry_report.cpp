@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "guest_json.hpp"
+
 namespace ktstr::host {
 namespace {
 
 using nlohmann::json;
+namespace checked = guest_json;  // checked: a field of the wrong kind or range reads as absent
 
 // Bounds on what a guest can make the host keep.
 constexpr size_t kMaxPrograms = 1000;
@@ -14,30 +17,12 @@ constexpr size_t kMaxSamples = 20000;
 constexpr size_t kMaxCounters = 256;
 constexpr size_t kMaxNameLen = 64;
 
-// Checked accessors: a field of the wrong kind or range reads as absent.
-std::optional<uint64_t> u64_at(const json& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->is_number_unsigned()) return std::nullopt;
-  return it->get<uint64_t>();
-}
-
-std::optional<uint64_t> u64_of(const json& v) {
-  if (!v.is_number_unsigned()) return std::nullopt;
-  return v.get<uint64_t>();
-}
-
-std::optional<std::string> str_at(const json& o, const char* key, size_t max_len = kMaxNameLen) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->is_string() || it->get_ref<const std::string&>().size() > max_len) return std::nullopt;
-  return it->get<std::string>();
-}
-
 // name -> unsigned counter members of an object; anything else is counted as bad.
 std::map<std::string, uint64_t> counters_of(const json& o, uint64_t& bad) {
   std::map<std::string, uint64_t> out;
   if (!o.is_object()) return out;
   for (const auto& [k, v] : o.items()) {
-    auto n = u64_of(v);
+    auto n = checked::uint_value(v);
     if (!n || k.empty() || k.size() > kMaxNameLen || out.size() >= kMaxCounters) {
       ++bad;
       continue;
@@ -66,20 +51,20 @@ void SchedTelemetry::on_programs(const json& v, double /*t_ms*/) {
     return;
   }
   programs_seen_ = true;
-  if (auto s = str_at(v, "run_stats", 512)) run_stats_ = *s;
-  auto it = v.find("programs");
-  if (it == v.end() || !it->is_array()) {
+  if (auto s = checked::string(v, "run_stats", 512)) run_stats_ = *s;
+  const json* programs = checked::array(v, "programs");
+  if (!programs) {
     ++malformed_;
     return;
   }
   std::map<std::string, int> seen_names;
-  for (const auto& p : *it) {
+  for (const auto& p : *programs) {
     if (!p.is_object() || programs_.size() >= kMaxPrograms) {
       ++malformed_;
       continue;
     }
-    auto id = u64_at(p, "id");
-    auto name = str_at(p, "name");
+    auto id = checked::uint(p, "id");
+    auto name = checked::string(p, "name", kMaxNameLen);
     if (!id || !name) {
       ++malformed_;
       continue;
@@ -87,12 +72,11 @@ void SchedTelemetry::on_programs(const json& v, double /*t_ms*/) {
     BpfProgram b;
     b.id = *id;
     b.name = *name;
-    b.type = str_at(p, "type").value_or("?");
-    b.verified_insns = u64_at(p, "verified_insns").value_or(0);
-    b.jited_len = u64_at(p, "jited_len").value_or(0);
-    b.xlated_len = u64_at(p, "xlated_len").value_or(0);
-    auto held = p.find("held_by_scheduler");
-    b.held_by_scheduler = held != p.end() && held->is_boolean() && held->get<bool>();
+    b.type = checked::string(p, "type", kMaxNameLen).value_or("?");
+    b.verified_insns = checked::uint(p, "verified_insns").value_or(0);
+    b.jited_len = checked::uint(p, "jited_len").value_or(0);
+    b.xlated_len = checked::uint(p, "xlated_len").value_or(0);
+    b.held_by_scheduler = checked::boolean(p, "held_by_scheduler").value_or(false);
     int n = ++seen_names[b.name];
     b.key = n == 1 ? b.name : b.name + "#" + std::to_string(n);
     programs_.push_back(std::move(b));
@@ -106,21 +90,21 @@ void SchedTelemetry::on_sample(const json& v, double t_ms) {
   }
   TelemetrySample s;
   s.t_ms = t_ms;
-  s.why = str_at(v, "why").value_or("?");
-  if (auto e = v.find("events"); e != v.end() && e->is_object()) {
+  s.why = checked::string(v, "why", kMaxNameLen).value_or("?");
+  if (const json* e = checked::object(v, "events")) {
     s.has_events = true;
     s.events = counters_of(*e, malformed_);
-  } else if (auto note = str_at(v, "events_note", 512)) {
+  } else if (auto note = checked::string(v, "events_note", 512)) {
     events_note_ = *note;
   }
-  if (auto x = v.find("sched_ext"); x != v.end()) s.sched_ext = counters_of(*x, malformed_);
-  if (auto p = v.find("progs"); p != v.end() && p->is_array()) {
+  if (const json* x = checked::field(v, "sched_ext")) s.sched_ext = counters_of(*x, malformed_);
+  if (const json* p = checked::array(v, "progs")) {
     for (const auto& row : *p) {
       if (!row.is_array() || row.size() != 3 || s.progs.size() >= kMaxPrograms) {
         ++malformed_;
         continue;
       }
-      auto id = u64_of(row[0]), cnt = u64_of(row[1]), ns = u64_of(row[2]);
+      auto id = checked::uint_value(row[0]), cnt = checked::uint_value(row[1]), ns = checked::uint_value(row[2]);
       if (!id || !cnt || !ns) {
         ++malformed_;
         continue;

@@ -1,9 +1,9 @@
 // One VM session: the single driver behind `run`, `shell --exec`, the interactive shell and each
-// test of `suite`.
-// It holds the temp dir, the channels (COM1 console, COM2 frames, hvc0 for the shell), the QEMU
-// process, the frame decoder, the frame session (RunSession: what the frames mean) and the
-// watchdog. It owns no process-wide state: a SessionLoop polls any number of sessions in one
-// thread and hands each the process's signals (ProcessSignals), so N VMs can run side by side.
+// test of `suite`. It holds the temp dir, the channels (COM1 console, COM2 frames, hvc0 for the
+// shell), the QEMU process, the frame decoder, the frame session (RunSession: what the frames
+// mean) and the watchdog. It owns no process-wide state: session_loop.hpp's poll_round polls any
+// number of sessions in one thread and hands each the process's signals (ProcessSignals), so N
+// VMs can run side by side.
 #pragma once
 
 #include <poll.h>

@@ -33,16 +33,25 @@ TEST(GuestCoreSettle, HostStopIs130ForThePayloadAndTheCommand) {
   }
 }
 
-TEST(GuestCoreSettle, SchedulerDeathOutranksStopWhichOutranksTheTimeout) {
+TEST(GuestCoreSettle, SchedulerDeathOutranksStopAndTheTimeout) {
   RunResult r = settled(Ending{.sched_died = true, .timed_out = true, .stopped = true}, 143, "command");
   EXPECT_EQ(r.exit_code, 125);
   EXPECT_EQ(r.reason, "scheduler died while the command ran");
-  r = settled(Ending{.timed_out = true, .stopped = true}, 143, "payload");
+}
+
+TEST(GuestCoreSettle, StopOutranksTheTimeout) {
+  RunResult r = settled(Ending{.timed_out = true, .stopped = true}, 143, "payload");
   EXPECT_EQ(r.exit_code, 130);
-  r = settled(Ending{.timed_out = true}, 137, "payload");
+}
+
+TEST(GuestCoreSettle, ATimeoutAloneIs124AndNamesTheLimit) {
+  RunResult r = settled(Ending{.timed_out = true}, 137, "payload");
   EXPECT_EQ(r.exit_code, 124);
   EXPECT_EQ(r.reason, "payload timed out after 7 s");
-  EXPECT_TRUE((Ending{.sched_died = true, .timed_out = true}.exit_timed_out()) == false);
+}
+
+TEST(GuestCoreSettle, ATimeoutIsNotTheCauseWhenTheSchedulerDied) {
+  EXPECT_FALSE((Ending{.sched_died = true, .timed_out = true}.exit_timed_out()));
 }
 
 TEST(GuestCoreSettle, ChildStatusPassesThroughWhenNothingEndedItEarly) {

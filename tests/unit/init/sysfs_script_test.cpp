@@ -3,13 +3,9 @@
 // run (the guest core then fails the run on any --sched-enable error).
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <filesystem>
 #include <fstream>
-#include <sstream>
 
+#include "../test_util.hpp"
 #include "sysfs_script.hpp"
 
 using ktstr::init::describe;
@@ -19,24 +15,14 @@ namespace {
 
 class SysfsScriptTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/ktstr-sysfs-script.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir); }
+  ktstr::test::ScratchDir scratch{"ktstr-sysfs-script"};
+  std::string dir = scratch.path();
   std::string write_script(const std::string& text) {
     std::string path = dir + "/script";
     std::ofstream(path) << text;
     return path;
   }
-  std::string read(const std::string& name) {
-    std::ifstream f(dir + "/" + name);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-  }
-  std::string dir;
+  std::string read(const std::string& name) { return ktstr::test::slurp(dir + "/" + name); }
 };
 
 }  // namespace
