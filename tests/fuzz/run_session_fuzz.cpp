@@ -1,5 +1,5 @@
 // libFuzzer target for the host session: arbitrary frames (any type, any value) fed into
-// RunSession, the code that turns frames into a verdict and a report, then the verdict, the
+// GuestRecord, the code that turns frames into a verdict and a report, then the verdict, the
 // report (with its telemetry section and -v table) and the JUnit text of what came in.
 // Input: byte 0 holds flags (verbose, --splats=warn, watchdog fired, QEMU exit noted), then
 // records [kind][len_hi][len_lo][len bytes]: kind picks a frame type (or 4 raw type bytes
@@ -19,7 +19,7 @@
 #include "ktstr/exit_codes.hpp"
 #include "ktstr/wire.hpp"
 #include "report.hpp"
-#include "run_session.hpp"
+#include "guest_record.hpp"
 #include "utf8.hpp"
 
 namespace {
@@ -49,11 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ktstr;
   if (size == 0) return 0;
   const uint8_t flags = data[0];
-  host::RunSession::Sinks sinks;
+  host::GuestRecord::Sinks sinks;
   sinks.out_fd = sinks.err_fd = dev_null();
   sinks.verbose = flags & 1;
   sinks.splats_warn_only = flags & 2;
-  host::RunSession session(sinks);
+  host::GuestRecord session(sinks);
   wire::DecodeStats stats;
   std::string console, all_values;
   uint32_t seq = 0;

@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "vm_process.hpp"
+#include "output_file.hpp"
 
 using ktstr::host::OutputFile;
 

@@ -1,7 +1,7 @@
-// The host's verdict (RunSession, src/host/verdict/run_session.cpp) from frames alone, no VM: DONE or
+// The host's verdict (GuestRecord, src/host/verdict/guest_record.cpp) from frames alone, no VM: DONE or
 // none, byte counts, COM2 damage, splats and sched_ext exits, crash, panic, watchdog, what ended a
 // run without DONE, and guest JSON of any shape (untrusted input: never UB, never a throw).
-#include "run_session.hpp"
+#include "guest_record.hpp"
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -25,19 +25,19 @@ using nlohmann::json;
 // A session whose stdout goes nowhere and whose stderr is kept for assertions.
 class Session {
  public:
-  explicit Session(RunSession::Sinks sinks = {}) {
+  explicit Session(GuestRecord::Sinks sinks = {}) {
     err_ = memfd_create("verdict_err", 0);
     null_ = ::open("/dev/null", O_WRONLY);
     sinks.out_fd = null_;
     sinks.err_fd = err_;
-    s_ = std::make_unique<RunSession>(sinks);
+    s_ = std::make_unique<GuestRecord>(sinks);
   }
   ~Session() {
     ::close(err_);
     ::close(null_);
   }
-  RunSession& operator*() { return *s_; }
-  RunSession* operator->() { return s_.get(); }
+  GuestRecord& operator*() { return *s_; }
+  GuestRecord* operator->() { return s_.get(); }
 
   Session& raw(wire::Tag type, const std::string& value) {
     wire::Frame f{type, seq_++, seq_ * 1000000ull,
@@ -90,7 +90,7 @@ class Session {
   }
 
  private:
-  std::unique_ptr<RunSession> s_;
+  std::unique_ptr<GuestRecord> s_;
   wire::DecodeStats stats_;
   uint32_t seq_ = 0;
   uint64_t kseq_ = 0;
@@ -163,7 +163,7 @@ TEST(VerdictSplat, KernelWarningFailsAPassingRun) {
 }
 
 TEST(VerdictSplat, WarnOnlyKeepsThePayloadStatus) {
-  RunSession::Sinks sinks;
+  GuestRecord::Sinks sinks;
   sinks.splats_warn_only = true;
   Session s(sinks);
   s.helo().kmsg("BUG: unable to handle page fault").done(0);
@@ -217,7 +217,7 @@ TEST(VerdictSchedExt, ExitOfTheSchedulerUnderTestFails) {
 TEST(VerdictSchedExt, UserDenyStillFailsAnyExit) {
   SplatClassifier rules;
   rules.add_deny("^sched_ext: BPF scheduler .* disabled");
-  RunSession::Sinks sinks;
+  GuestRecord::Sinks sinks;
   sinks.splat_rules = &rules;
   Session s(sinks);
   s.helo().kmsg("sched_ext: BPF scheduler \"other\" disabled (runtime error)", 3).done(0);

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "ktstr/frame_decoder.hpp"
-#include "vm_process.hpp"
+#include "text.hpp"
 
 namespace fs = std::filesystem;
 using ktstr::host::shell_quote;

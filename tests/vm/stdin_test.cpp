@@ -8,7 +8,7 @@
 #include <string>
 
 #include "vm_harness.hpp"
-#include "vm_process.hpp"
+#include "text.hpp"
 
 namespace fs = std::filesystem;
 using ktstr::host::shell_quote;

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "frame_format.hpp"
+#include "frame_views.hpp"
 #include "guest_json.hpp"
 #include "ktstr/frame_decoder.hpp"
 

@@ -16,7 +16,7 @@
 
 #include "ktstr/exit_codes.hpp"
 #include "report.hpp"
-#include "vm_process.hpp"
+#include "output_file.hpp"
 #include "session_loop.hpp"
 #include "output_paths.hpp"
 #include "exit_status.hpp"

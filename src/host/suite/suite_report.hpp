@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "ktstr/exit_codes.hpp"
-#include "run_session.hpp"
+#include "guest_record.hpp"
 #include "suite_manifest.hpp"
 
 namespace ktstr::host {

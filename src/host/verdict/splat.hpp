@@ -23,7 +23,7 @@ namespace ktstr::host {
 struct SplatRule {
   std::string name;  // shown in reports: "WARNING", "RCU stall", or a user rule's pattern
   std::regex re;
-  bool scheduler_exit = false;  // built-in sched_ext exit rule: judged per scheduler (RunSession)
+  bool scheduler_exit = false;  // built-in sched_ext exit rule: judged per scheduler (GuestRecord)
   bool (*also)(const KmsgRecord&) = nullptr;  // built-in rules: a condition beyond the regex
 };
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "telemetry_report.hpp"
+#include "sched_telemetry.hpp"
 
 namespace ktstr::host {
 

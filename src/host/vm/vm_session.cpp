@@ -18,6 +18,8 @@
 #include "pack_spec.hpp"
 #include "qemu.hpp"
 #include "report.hpp"
+#include "text.hpp"
+#include "unix_socket.hpp"
 
 namespace ktstr::host {
 namespace {
@@ -75,7 +77,7 @@ VmSession::~VmSession() = default;
 
 // Where the frames' contents go. In shell mode the guest console carries the output; the
 // interactive terminal is the guest's alone.
-RunSession::Sinks VmSession::sinks() const {
+GuestRecord::Sinks VmSession::sinks() const {
   if (mode_ == VmMode::interactive) return {-1, -1, sched_log_.fd(), false};
   if (mode_ == VmMode::exec) return {io_.out_fd, io_.err_fd, sched_log_.fd(), false};
   return {io_.out_fd, io_.err_fd, sched_log_.fd(), o_.verbose, console_log_.fd(), &rules_, o_.splats_warn};

@@ -1,6 +1,6 @@
 // One VM session: the single driver behind `run`, `shell --exec`, the interactive shell and each
 // test of `suite`. It holds the temp dir, the channels (COM1 console, COM2 frames, hvc0 for the
-// shell), the QEMU process, the frame decoder, the frame session (RunSession: what the frames
+// shell), the QEMU process, the frame decoder, the frame session (GuestRecord: what the frames
 // mean) and the watchdog. It owns no process-wide state: session_loop.hpp's poll_round polls any
 // number of sessions in one thread and hands each the process's signals (ProcessSignals), so N
 // VMs can run side by side.
@@ -19,13 +19,13 @@
 #include "ktstr/frame_decoder.hpp"
 #include "paths.hpp"
 #include "qemu_process.hpp"
-#include "run_session.hpp"
+#include "guest_record.hpp"
 #include "session_options.hpp"
 #include "stdin_forward.hpp"
 #include "temp_dir.hpp"
 #include "terminal.hpp"
 #include "verifier_baseline.hpp"
-#include "vm_process.hpp"
+#include "output_file.hpp"
 #include "watchdog.hpp"
 
 namespace ktstr::host {
@@ -76,7 +76,7 @@ class VmSession {
   void on_signal(int signo);
   // QEMU has exited and the channels are drained.
   bool finished() const;
-  // Judges the session (RunSession::verdict), prints the epilogue (reason, QEMU's words, the
+  // Judges the session (GuestRecord::verdict), prints the epilogue (reason, QEMU's words, the
   // console's end, summary) and writes the reports. Returns the verdict, whose exit_code is the
   // exit status, and the report as --json holds it: a report file that could not be written
   // fails the verdict, which then names it, and loses nothing else.
@@ -90,7 +90,7 @@ class VmSession {
   };
   enum { kCom1 = 0, kCom2 = 1, kHvc = 2 };
 
-  RunSession::Sinks sinks() const;
+  GuestRecord::Sinks sinks() const;
   void on_channel(int which);
   void on_console(std::string_view data);
   void on_com2(std::string_view data);
@@ -122,7 +122,7 @@ class VmSession {
   std::string accel_, accel_why_;
   OutputFile com2_log_, console_log_, sched_log_, json_, junit_;
   SplatClassifier rules_;
-  std::optional<RunSession> session_;  // made once the files and rules it writes to and reads are
+  std::optional<GuestRecord> session_;  // made once the files and rules it writes to and reads are
   wire::FrameDecoder decoder_;
   Watchdog watchdog_;
   Channel ch_[3];

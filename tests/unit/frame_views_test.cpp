@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "frame_format.hpp"
+#include "frame_views.hpp"
 
 namespace w = ktstr::wire;
 using ktstr::host::TextFormatter;

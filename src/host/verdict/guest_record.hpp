@@ -13,7 +13,7 @@
 #include "ktstr/exit_codes.hpp"
 #include "ktstr/frame_decoder.hpp"
 #include "splat.hpp"
-#include "telemetry_report.hpp"
+#include "sched_telemetry.hpp"
 
 namespace ktstr::host {
 
@@ -41,7 +41,7 @@ struct HostFacts {
   std::string output_error;     // the first output file (--json, --com2-log, ...) not written
 };
 
-class RunSession {
+class GuestRecord {
  public:
   struct Sinks {
     int out_fd = 1, err_fd = 2;
@@ -51,7 +51,7 @@ class RunSession {
     const SplatClassifier* splat_rules = nullptr;  // kernel health rules; nullptr = built-in
     bool splats_warn_only = false;                 // --splats=warn: report splats, keep the status
   };
-  explicit RunSession(Sinks sinks)
+  explicit GuestRecord(Sinks sinks)
       : sinks_(sinks),
         t0_(std::chrono::steady_clock::now()),
         splats_(sinks.splat_rules ? *sinks.splat_rules : builtin_rules()) {}

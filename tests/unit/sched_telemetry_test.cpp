@@ -2,7 +2,7 @@
 // values of the wrong kind counted and skipped, never thrown.
 #include <gtest/gtest.h>
 
-#include "telemetry_report.hpp"
+#include "sched_telemetry.hpp"
 
 using ktstr::host::SchedTelemetry;
 using nlohmann::json;

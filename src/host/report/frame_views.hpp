@@ -1,5 +1,5 @@
 // Human-readable and JSON views of decoded COM2 frames, for `ktstr-vm decode` (`run -v` prints
-// frames its own way, RunSession::prefixed). Pure formatting: no I/O, no global state.
+// frames its own way, GuestRecord::prefixed). Pure formatting: no I/O, no global state.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // Text and JSON views of frames. Everything here takes untrusted bytes: invalid UTF-8, control
 // characters and malformed JSON are shown (escaped or encoded), never trusted or thrown on.
-#include "frame_format.hpp"
+#include "frame_views.hpp"
 
 #include <algorithm>
 #include <cinttypes>

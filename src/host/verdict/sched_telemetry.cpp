@@ -1,4 +1,4 @@
-#include "telemetry_report.hpp"
+#include "sched_telemetry.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "run_session.hpp"
+#include "guest_record.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,7 +8,8 @@
 
 #include "boot_timeline.hpp"
 #include "guest_json.hpp"
-#include "vm_process.hpp"
+#include "ktstr/posix_io.hpp"
+#include "text.hpp"
 
 namespace ktstr::host {
 namespace {
@@ -56,12 +57,12 @@ std::string describe_wait_status(int st) {
 
 }  // namespace
 
-const SplatClassifier& RunSession::builtin_rules() {
+const SplatClassifier& GuestRecord::builtin_rules() {
   static const SplatClassifier rules;
   return rules;
 }
 
-void RunSession::prefixed(const char* prefix, std::string_view bytes, std::string& partial) {
+void GuestRecord::prefixed(const char* prefix, std::string_view bytes, std::string& partial) {
   partial.append(bytes);
   size_t start = 0;
   for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1)
@@ -69,7 +70,7 @@ void RunSession::prefixed(const char* prefix, std::string_view bytes, std::strin
   partial.erase(0, start);
 }
 
-void RunSession::on_console(std::string_view bytes) {
+void GuestRecord::on_console(std::string_view bytes) {
   if (!bytes.empty() && !host_ms_.contains("first_console_byte")) host_ms_["first_console_byte"] = host_ms();
   if (!sinks_.verbose) return;
   std::string clean;
@@ -78,9 +79,9 @@ void RunSession::on_console(std::string_view bytes) {
   prefixed("con| ", clean, console_partial_);
 }
 
-void RunSession::note_qemu_exit(int wait_status) { qemu_exit_ = describe_wait_status(wait_status); }
+void GuestRecord::note_qemu_exit(int wait_status) { qemu_exit_ = describe_wait_status(wait_status); }
 
-void RunSession::on_frame(const wire::Frame& f) {
+void GuestRecord::on_frame(const wire::Frame& f) {
   std::string type(f.type.view());
   std::string_view bytes(reinterpret_cast<const char*>(f.value.data()), f.value.size());
   if (wire::is_stream(f.type)) stream_bytes_[type] += bytes.size();
@@ -103,7 +104,7 @@ void RunSession::on_frame(const wire::Frame& f) {
   }
 }
 
-void RunSession::control(const wire::Frame& f, const std::string& type) {
+void GuestRecord::control(const wire::Frame& f, const std::string& type) {
   std::string_view value(reinterpret_cast<const char*>(f.value.data()), f.value.size());
   nlohmann::json v = nlohmann::json::parse(value, nullptr, false);
   if (v.is_discarded() || !v.is_object()) {
@@ -150,7 +151,7 @@ void RunSession::control(const wire::Frame& f, const std::string& type) {
   }
 }
 
-void RunSession::sched_event(const nlohmann::json& v) {
+void GuestRecord::sched_event(const nlohmann::json& v) {
   sched_events_.push_back(v);
   std::string ev = guest_json::string(v, "event").value_or("");
   if (ev == "attached") sched_ops_ = guest_json::string(v, "ops").value_or("");
@@ -170,7 +171,7 @@ void RunSession::sched_event(const nlohmann::json& v) {
 
 // The console runs at loglevel=4: records of priority 4 (warning) and above it (less severe)
 // never reach COM1, so they are shown from their KMSG frames, in dmesg's format.
-void RunSession::kernel_record(const nlohmann::json& rec) {
+void GuestRecord::kernel_record(const nlohmann::json& rec) {
   ++kmsg_records_;
   auto r = kmsg_record_from_json(rec);
   if (!r) {
@@ -206,7 +207,7 @@ void RunSession::kernel_record(const nlohmann::json& rec) {
 }
 
 // DONE is the guest's last frame: everything the scheduler wrote has arrived.
-void RunSession::on_done() {
+void GuestRecord::on_done() {
   if (!sched_failure_.empty() && !sinks_.verbose && !slog_tail_.empty()) {
     std::string tail = last_lines(slog_tail_, kSchedTailLines);
     if (tail.back() != '\n') tail += '\n';
@@ -220,7 +221,7 @@ void RunSession::on_done() {
                                  "splat among them could not be judged\n");
 }
 
-bool RunSession::fails_run(const Splat& s) const {
+bool GuestRecord::fails_run(const Splat& s) const {
   // A sched_ext exit decides the verdict only for the scheduler under test; exits of schedulers
   // the payload loads itself (the kernel's own sched_ext selftests make them fail on purpose)
   // are reported. A user's --deny rule names its splat and always counts.
@@ -228,7 +229,7 @@ bool RunSession::fails_run(const Splat& s) const {
 }
 
 // The rules of docs/exit-codes.md, in its order; a later rule overrides what came before it.
-Verdict RunSession::verdict(const HostFacts& host) const {
+Verdict GuestRecord::verdict(const HostFacts& host) const {
   // 1. The frames: DONE's status if the stream around it is whole, else why no DONE came.
   const bool done = !done_.is_null();
   Verdict v = done ? done_verdict(host.stats) : Verdict{exit_code::kInfrastructure, no_done_reason(host)};
@@ -263,7 +264,7 @@ Verdict RunSession::verdict(const HostFacts& host) const {
   return v;
 }
 
-Verdict RunSession::done_verdict(const wire::DecodeStats& stats) const {
+Verdict GuestRecord::done_verdict(const wire::DecodeStats& stats) const {
   Verdict v;
   auto code = guest_json::uint(done_, "exit_code", 255);
   if (!code) {
@@ -291,7 +292,7 @@ Verdict RunSession::done_verdict(const wire::DecodeStats& stats) const {
 }
 
 // Why a run ended without DONE, as precisely as the frames, the console and QEMU's status say.
-std::string RunSession::no_done_reason(const HostFacts& host) const {
+std::string GuestRecord::no_done_reason(const HostFacts& host) const {
   const std::string& console_tail = host.console_tail;
   std::string reboot = guest_reboot_;
   for (const char* l : kRebootLines)
@@ -311,11 +312,11 @@ std::string RunSession::no_done_reason(const HostFacts& host) const {
   return "stream truncated: no DONE frame (last phase: " + last_phase_ + "; " + host.stats.summary() + ")" + oom;
 }
 
-double RunSession::host_ms() const {
+double GuestRecord::host_ms() const {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count();
 }
 
-std::string RunSession::summary_notes() const {
+std::string GuestRecord::summary_notes() const {
   std::string s;
   if (kmsg_dropped_) s += " | kernel log: " + std::to_string(kmsg_dropped_) + " records dropped";
   size_t reported = 0;
@@ -324,7 +325,7 @@ std::string RunSession::summary_notes() const {
   return s;
 }
 
-nlohmann::json RunSession::report() const {
+nlohmann::json GuestRecord::report() const {
   nlohmann::json r;
   r["host_ms_since_qemu_start"] = host_ms_;
   r["boot_timeline_ms"] = boot_timeline(host_ms_, helo_, done_);

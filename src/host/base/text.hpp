@@ -1,0 +1,16 @@
+// Small text helpers for messages and bounded logs.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ktstr::host {
+
+// Quotes an argument for display in a copy-pasteable shell command.
+std::string shell_quote(const std::string& s);
+
+// Appends data to tail, keeping only the last `max` bytes.
+void keep_tail(std::string& tail, std::string_view data, size_t max = 64 * 1024);
+
+}  // namespace ktstr::host
