@@ -169,7 +169,6 @@ setup_schedulers() {
     cp "$build/build/bin/$s" "$out/.$s.tmp"   # then a rename: a test running meanwhile never sees half a file
     mv -f "$out/.$s.tmp" "$out/$s"
   done
-  ln -sfn "scx/$KV" "$CACHE/schedulers"
   printf '%s\n' "$want" > "$stamp"
 }
 
@@ -180,5 +179,5 @@ setup_zig
 setup_musl_include
 setup_kernel
 setup_schedulers
-ln -sfn "scx/$KV" "$CACHE/schedulers"
+ln -sfn "scx/$KV" "$CACHE/schedulers"   # also when the schedulers were already built
 log "ready: kernel $KV, cache $CACHE"
