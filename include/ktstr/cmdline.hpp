@@ -30,6 +30,8 @@ struct Config {
   std::string debug_fault;            // KTSTR_DEBUG_FAULT=segv|abort: test hook for crash handling
   uint32_t attempt = 0;               // KTSTR_ATTEMPT: a suite's attempt number (1-based), 0 = unset
   bool stdin_forward = false;         // KTSTR_STDIN=1: the host forwards its stdin (STDI frames)
+  uint64_t output_limit = 0;          // KTSTR_OUTPUT_LIMIT: bytes of file data of the output tree
+                                      // init sends at teardown; 0 = the host takes no tree
 
   bool operator==(const Config&) const = default;
 };

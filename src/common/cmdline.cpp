@@ -76,6 +76,7 @@ std::vector<std::string> cmdline_words(const Config& c) {
   if (c.debug_fault != d.debug_fault) put("KTSTR_DEBUG_FAULT", c.debug_fault);
   if (c.attempt != d.attempt) put("KTSTR_ATTEMPT", std::to_string(c.attempt));
   if (c.stdin_forward != d.stdin_forward) put("KTSTR_STDIN", c.stdin_forward ? "1" : "0");
+  if (c.output_limit != d.output_limit) put("KTSTR_OUTPUT_LIMIT", std::to_string(c.output_limit));
   return w;
 }
 

@@ -108,6 +108,27 @@ TEST(QemuArgv, VirtioConsoleOnlyForTheShell) {
   EXPECT_TRUE(has(shell, "socket,id=hvc,path=/h"));
 }
 
+// The data lane is a named virtio-serial port on its own bus in `run`, on the shell's bus with
+// --exec, and absent without a socket (no tree taken, or --no-lane): no device to probe then.
+TEST(QemuArgv, TheDataLaneOnlyWithItsSocket) {
+  VmOptions vm;
+  auto count = [](const std::vector<std::string>& a, const std::string& w) { return std::count(a.begin(), a.end(), w); };
+  auto none = qemu_argv(vm, "tcg", pvh_kernel(), "/t/initrd", "x", QemuSockets{"/c1", "/c2", "", false, ""});
+  auto run = qemu_argv(vm, "tcg", pvh_kernel(), "/t/initrd", "x", QemuSockets{"/c1", "/c2", "", false, "/l"});
+  auto exec = qemu_argv(vm, "tcg", pvh_kernel(), "/t/initrd", "x", QemuSockets{"/c1", "/c2", "/h", false, "/l"});
+  const std::string port = "virtserialport,chardev=lane,name=org.ktstr.lane";
+  EXPECT_EQ(count(none, port), 0);
+  EXPECT_EQ(count(none, "virtio-serial-pci"), 0);
+  EXPECT_EQ(count(run, port), 1);
+  EXPECT_EQ(count(run, "socket,id=lane,path=/l"), 1);
+  EXPECT_EQ(count(run, "virtio-serial-pci"), 1);
+  EXPECT_EQ(count(exec, port), 1);
+  EXPECT_EQ(count(exec, "virtio-serial-pci"), 1) << "one bus for the console and the lane";
+  // The port comes after its bus.
+  auto bus = std::find(run.begin(), run.end(), "virtio-serial-pci");
+  EXPECT_LT(bus, std::find(run.begin(), run.end(), port));
+}
+
 // The default words cost nothing in correctness and come before the user's, so a user's own
 // word (e.g. cryptomgr.notests=0) comes later and wins: the kernel keeps the last value.
 TEST(KernelCmdline, DefaultWordsComeBeforeTheUsersOwn) {

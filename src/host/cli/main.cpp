@@ -57,7 +57,8 @@ EXIT STATUS (run, shell --exec)
   125    the run failed around the payload: the scheduler under test died, never attached,
          error-exited or would not stop; the kernel splatted (BUG, WARNING, Oops, stall, ...);
          the VM crashed, hung or rebooted; init hit a fatal error; the COM2 stream was damaged
-         or truncated; a --sched-enable line failed; the boot outlasted --boot-timeout; a
+         or truncated; the output tree (--output) or its data lane was damaged or incomplete;
+         a --sched-enable line failed; the boot outlasted --boot-timeout; a
          file given with --json, --junit, --com2-log, --console-log or --sched-log could not
          be written; or ktstr-vm itself hit an error (a bad --init or TMPDIR, ...)
   126    the payload is not executable (a directory as program or --scheduler: at once, no VM)
@@ -98,6 +99,7 @@ EXAMPLES
   ktstr-vm run --scheduler ./scx_central -- stress-ng --cpu 2 -t 5   (dynamic ones too; stress-ng from the host)
   ktstr-vm run --scheduler scx_simple --tool bpftool -- sh -c 'bpftool struct_ops list'
   ktstr-vm run --timeout 30 --json report.json --com2-log com2.bin -- ./my_test
+  ktstr-vm run --output out -- sh -c './my_test >$KTSTR_OUTPUT/trace.txt'   (files and cores back in out/)
   ktstr-vm shell --scheduler scx_simple --include ./tools     (Ctrl-A X or `exit` to leave)
   ktstr-vm shell --exec 'cat /sys/kernel/sched_ext/state; exit 3'
   ktstr-vm decode --stream SOUT com2.bin
@@ -294,6 +296,27 @@ void add_vm_logs(CLI::App* c, RunOptions& o, const char* console_help) {
   c->add_option("--guest-key", o.guest_keys, "extra KTSTR_* cmdline key (tests)")->group("")->allow_extra_args(false);
 }
 
+// --output, --output-limit and the --no-lane test hook: run and shell --exec.
+constexpr const char* kOutputHelp =
+    "take the guest's output tree into DIR: what the payload (and the scheduler, the --exec command) left "
+    "in $KTSTR_OUTPUT, with the core dumps of crashed processes under cores/ (docs/output.md). DIR must "
+    "be absent (it is made, with its parents) or an empty directory, else usage error 2 before the boot. "
+    "Regular files come back byte-exact with their permission bits (never setuid, setgid or sticky), "
+    "symlinks as links (never followed), FIFOs, sockets and devices are skipped and reported; the tree "
+    "never writes outside DIR. A damaged or incomplete tree fails the run (125, \"output tree: ...\" or "
+    "\"data lane: ...\"); what arrived stays in DIR";
+constexpr const char* kOutputLimitHelp =
+    "at most BYTES of file data in the output tree (default 1073741824, 1 GiB): the file that crosses it is "
+    "cut, later files are skipped, and the report lists both";
+
+void add_output_options(CLI::App* c, RunOptions& o) {
+  c->add_option("--output", o.output_dir, kOutputHelp)->type_name("DIR");
+  c->add_option("--output-limit", o.output_limit, kOutputLimitHelp)->type_name("BYTES")
+      ->check(number_in(1, 9007199254740992.0))->needs(c->get_option("--output"));
+  c->add_flag("--no-lane", o.no_lane, "boot without the data lane: the output tree comes over COM2 (tests)")
+      ->group("");
+}
+
 constexpr const char* kRunFooter = R"(
 STDIN
   When ktstr-vm's stdin is a pipe or a regular file, the payload reads it: byte-exact, in order, and
@@ -389,6 +412,7 @@ Command add_run_command(CLI::App& app) {
                 "included (default: the boot deadline (--boot-timeout) + --timeout + 120, or + 3600)")
       ->check(number_in(0, kUintMax));
   add_vm_logs(c, *o, "write COM1 (kernel console, trace_pipe) to this file");
+  add_output_options(c, *o);
   c->add_flag("-v,--verbose", o->verbose, "show the console, init's log, the scheduler's output, every event");
   c->add_flag("--omit-ok-sentinel", o->pack.omit_ok_sentinel, "pack without /.ktstr_init_ok (tests)")->group("");
   c->add_flag("--omit-args", o->pack.omit_args, "pack without /args (tests)")->group("");
@@ -411,6 +435,9 @@ Command add_shell_command(CLI::App& app) {
                 "(--exec default: the boot deadline + --timeout + 120, or + 3600; interactive default: none)")
       ->check(number_in(0, kUintMax));
   add_vm_logs(c, *o, "write COM1 (kernel console) to this file");
+  add_output_options(c, *o);
+  // The interactive shell has no teardown that could send a tree.
+  c->get_option("--output")->needs(c->get_option("--exec"));
   c->add_flag("-v,--verbose", o->verbose, "print the kernel and QEMU command line first");
   c->footer(std::string(kShellFooter) + kFooter);
   return {c, [o] { return shell_command(*o); }};

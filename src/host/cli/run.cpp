@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "output_dir.hpp"
 #include "output_paths.hpp"
 #include "session_loop.hpp"
 #include "stdin_forward.hpp"
@@ -25,6 +26,8 @@ std::string run_options_error(const RunOptions& o, bool slack_given) {
   if (!o.write_verifier_baseline.empty())
     if (std::string why = unwritable_reason(o.write_verifier_baseline); !why.empty())
       return "--write-verifier-baseline " + o.write_verifier_baseline + ": " + why;
+  if (!o.output_dir.empty())
+    if (std::string why = output_dir_error(o.output_dir); !why.empty()) return why;
   if (slack_given && o.verifier_baseline.empty())
     return "--verifier-slack needs --verifier-baseline: there is no baseline to allow slack against";
   return "";

@@ -9,7 +9,8 @@ namespace ktstr::host {
 // Why these options cannot make a sensible run, before anything boots ("" if they can): two
 // output options naming one file, a --write-verifier-baseline that cannot be written, a verifier
 // baseline without a scheduler (nothing would load BPF programs to compare), --verifier-slack
-// (`slack_given`) without --verifier-baseline. `ktstr-vm run` and `shell` exit 2 with it.
+// (`slack_given`) without --verifier-baseline, an --output DIR that is a file, a directory that is
+// not empty or cannot be made. `ktstr-vm run` and `shell` exit 2 with it.
 std::string run_options_error(const RunOptions& opts, bool slack_given);
 
 // Runs the whole thing; returns the process exit code (payload's, or 124/125/126/127). The

@@ -97,6 +97,7 @@ void SuiteRunner::start(const Pending& p) {
   o.console_log = (dir / "console.log").string();
   o.sched_log = (dir / "sched.log").string();
   o.json_report = (dir / "report.json").string();
+  o.output_dir = (dir / "output").string();  // every attempt's output tree (docs/output.md)
   o.junit_report.clear();
   o.attempt = p.attempt;
   if (o_.boot_timeout_s) o.boot_timeout_s = o_.boot_timeout_s;  // the host's speed, not the test's

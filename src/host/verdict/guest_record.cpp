@@ -232,7 +232,7 @@ bool GuestRecord::fails_run(const Splat& s) const {
 Verdict GuestRecord::verdict(const HostFacts& host) const {
   // 1. The frames: DONE's status if the stream around it is whole, else why no DONE came.
   const bool done = !done_.is_null();
-  Verdict v = done ? done_verdict(host.stats) : Verdict{exit_code::kInfrastructure, no_done_reason(host)};
+  Verdict v = done ? done_verdict(host) : Verdict{exit_code::kInfrastructure, no_done_reason(host)};
   // A crash or hang keeps its own reason: rules 2-4 judge a run that finished (its splats are
   // in the report either way).
   if (done) {
@@ -264,7 +264,10 @@ Verdict GuestRecord::verdict(const HostFacts& host) const {
   return v;
 }
 
-Verdict GuestRecord::done_verdict(const wire::DecodeStats& stats) const {
+bool GuestRecord::payload_dumped_core() const { return guest_json::boolean(exit_, "core").value_or(false); }
+
+Verdict GuestRecord::done_verdict(const HostFacts& host) const {
+  const wire::DecodeStats& stats = host.stats;
   Verdict v;
   auto code = guest_json::uint(done_, "exit_code", 255);
   if (!code) {
@@ -278,7 +281,8 @@ Verdict GuestRecord::done_verdict(const wire::DecodeStats& stats) const {
     return {exit_code::kInfrastructure, "COM2 stream damaged: " + std::to_string(stats.corrupt) + " corrupt, " +
                                             std::to_string(stats.lost) + " lost frames"};
   const nlohmann::json* bytes = guest_json::field(done_, "bytes");
-  if (!bytes) return v;
+  // The data lane and the output tree, once COM2 itself is whole (its counts come next).
+  if (!bytes) return host.data_error.empty() ? v : Verdict{exit_code::kInfrastructure, host.data_error};
   if (!bytes->is_object()) return {exit_code::kInfrastructure, "DONE frame: \"bytes\" is not an object"};
   for (const char* s : {"SOUT", "SERR", "SLOG"}) {
     uint64_t got = stream_bytes_.count(s) ? stream_bytes_.at(s) : 0;
@@ -288,6 +292,7 @@ Verdict GuestRecord::done_verdict(const wire::DecodeStats& stats) const {
       return {exit_code::kInfrastructure, std::string(s) + " bytes: guest sent " + std::to_string(*want) +
                                               ", host received " + std::to_string(got)};
   }
+  if (!host.data_error.empty()) return {exit_code::kInfrastructure, host.data_error};
   return v;
 }
 

@@ -39,6 +39,9 @@ struct HostFacts {
   int signal = 0;               // the first SIGINT/SIGTERM/SIGHUP ktstr-vm got; 0 = none
   std::string verifier_failure;  // why the verifier baseline fails the run (written or checked)
   std::string output_error;     // the first output file (--json, --com2-log, ...) not written
+  // The data lane or the output tree failed a check ("data lane: ...", "output tree: ...";
+  // src/host/vm/output_collector.hpp); judged when DONE arrived, as the COM2 checks are.
+  std::string data_error;
 };
 
 class GuestRecord {
@@ -71,6 +74,10 @@ class GuestRecord {
   const std::string& last_phase() const { return last_phase_; }
   bool helo_seen() const { return helo_seen_; }
   bool done_seen() const { return !done_.is_null(); }
+  // The DONE frame's value (null before it): the data lane's account is checked against it.
+  const nlohmann::json& done() const { return done_; }
+  // The payload's EXIT said it dumped core.
+  bool payload_dumped_core() const;
   // Kernel records lost to ring overruns (gaps in their seq numbers).
   uint64_t kernel_records_dropped() const { return kmsg_dropped_; }
   // Notes for the one-line summary, each starting with " | " (e.g. dropped kernel records).
@@ -86,7 +93,7 @@ class GuestRecord {
   void kernel_record(const nlohmann::json& rec);
   void on_done();
   bool fails_run(const Splat& s) const;
-  Verdict done_verdict(const wire::DecodeStats& stats) const;
+  Verdict done_verdict(const HostFacts& host) const;
   std::string no_done_reason(const HostFacts& host) const;
   void prefixed(const char* prefix, std::string_view bytes, std::string& partial);
 

@@ -40,6 +40,8 @@ Config guest_config(const RunOptions& o, VmMode mode, const HostTerminal& termin
   if (o.stats_ms >= 0) c.stats_ms = o.stats_ms;
   c.attempt = o.attempt;
   c.stdin_forward = o.forward_stdin;
+  // The output tree: init sends it only when the host takes it (and the interactive shell has none).
+  if (!o.output_dir.empty() && mode != VmMode::interactive) c.output_limit = o.output_limit;
   return c;
 }
 

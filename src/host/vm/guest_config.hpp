@@ -25,7 +25,8 @@ HostTerminal host_terminal(VmMode mode, int in_fd);
 
 // The Config init gets: KTSTR_TOPO from the VM's shape; shell mode, the terminal's size (both
 // known, or neither) and names (when valid_term accepts them, else init's defaults) outside
-// `run`; the timeout, log level, attach timeout, telemetry settings and the suite's attempt.
+// `run`; the timeout, log level, attach timeout, telemetry settings, the suite's attempt and,
+// when the session takes an output tree (--output), its limit.
 Config guest_config(const RunOptions& o, VmMode mode, const HostTerminal& terminal);
 
 // The KTSTR_* words of a session's cmdline: cmdline_words(guest_config(...)), then the test

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "ktstr/lane.hpp"
+
 namespace fs = std::filesystem;
 
 namespace ktstr::host {
@@ -155,6 +157,13 @@ std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel
   if (!s.hvc.empty())
     a.insert(a.end(), {"-device", "virtio-serial-pci", "-chardev", "socket,id=hvc,path=" + s.hvc, "-device",
                        "virtconsole,chardev=hvc"});
+  // The data lane (docs/protocol.md): a named port, on the shell's virtio-serial bus when there is
+  // one. Only when a tree is taken: the bus's probe costs boot time (README, "The data lane").
+  if (!s.lane.empty()) {
+    if (s.hvc.empty()) a.insert(a.end(), {"-device", "virtio-serial-pci"});
+    a.insert(a.end(), {"-chardev", "socket,id=lane,path=" + s.lane, "-device",
+                       std::string("virtserialport,chardev=lane,name=") + lane::kPortName});
+  }
   // Last, so they can change what came before (QEMU merges -machine, the last -bios wins).
   a.insert(a.end(), vm.qemu_args.begin(), vm.qemu_args.end());
   return a;

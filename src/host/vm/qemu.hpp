@@ -24,6 +24,7 @@ struct QemuSockets {
   std::string com1, com2;  // unix socket paths QEMU connects to as a client
   std::string hvc;         // unix socket for hvc0, empty = null backend
   bool no_com2 = false;    // test hook: a VM without a second serial port
+  std::string lane;        // unix socket of the data lane (virtio-serial port lane::kPortName), empty = none
 };
 
 // "tcg" or "kvm". auto: kvm only if /dev/kvm is usable AND a timed probe boot of this kernel

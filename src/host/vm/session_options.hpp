@@ -2,6 +2,7 @@
 // test of a suite): below the commands, so the driver (vm_session) needs none of their headers.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct RunOptions {
   bool keep_tmp = false;
   bool no_com2 = false;  // test hook: boot without COM2
   bool forward_stdin = false;  // run, shell --exec: stdin (a pipe or a file) is the payload's (KTSTR_STDIN=1)
+  std::string output_dir;      // --output DIR: take the guest's output tree (run, shell --exec); empty = none
+  uint64_t output_limit = uint64_t(1) << 30;  // --output-limit: bytes of file data (KTSTR_OUTPUT_LIMIT)
+  bool no_lane = false;        // test hook: no data lane, so the tree comes over COM2
   std::vector<std::string> deny, allow;  // extra kernel-health rules (regex), --deny / --allow
   std::string splat_rules;               // file of `deny REGEX` / `allow REGEX` lines
   bool splats_warn = false;              // --splats=warn

@@ -56,6 +56,7 @@ VmSession::VmSession(RunOptions o, VmMode mode, SessionIo io)
       io_(io),
       decoder_([this](const wire::Frame& f) {
         if (f.type == wire::kSack) return on_stdin_ack(f);  // flow control, not part of the run
+        if (OutputTree::is_tree_frame(f.type)) return output_.on_com2_frame(f);  // a guest without the lane
         session_->on_frame(f);
       }),
       watchdog_(session_watchdog(o_, mode, "tcg")),
@@ -70,6 +71,8 @@ VmSession::VmSession(RunOptions o, VmMode mode, SessionIo io)
   for (const auto& d : o_.deny) rules_.add_deny(d);
   for (const auto& a : o_.allow) rules_.add_allow(a);
   if (!o_.splat_rules.empty()) rules_.load_file(o_.splat_rules);
+  // --output DIR: made or checked (empty) and opened before the boot, like the files above.
+  if (!o_.output_dir.empty() && mode_ != VmMode::interactive) output_.take(o_.output_dir, o_.output_limit);
   session_.emplace(sinks());
 }
 
@@ -109,10 +112,14 @@ void VmSession::prepare() {
 
 void VmSession::launch(const sigset_t& child_mask) {
   QemuSockets socks{tmp_.path() + "/com1.sock", tmp_.path() + "/com2.sock",
-                    mode_ == VmMode::run ? "" : tmp_.path() + "/hvc.sock", o_.no_com2};
+                    mode_ == VmMode::run ? "" : tmp_.path() + "/hvc.sock", o_.no_com2, ""};
   ch_[kCom1].listener = listen_unix(socks.com1);
   ch_[kCom2].listener = listen_unix(socks.com2);
   if (!socks.hvc.empty()) ch_[kHvc].listener = listen_unix(socks.hvc);
+  if (output_.taken() && !o_.no_lane) {
+    socks.lane = tmp_.path() + "/lane.sock";
+    ch_[kLane].listener = listen_unix(socks.lane);
+  }
   auto argv = qemu_argv(o_.vm, accel_, kernel_, initrd_path(),
                         kernel_cmdline(o_.vm, guest_cmdline_words(o_, mode_, host_terminal(mode_, io_.in_fd))),
                         socks);
@@ -132,7 +139,7 @@ void VmSession::launch(const sigset_t& child_mask) {
 void VmSession::watches(std::vector<Watch>& out) {
   out.push_back({qemu_.pidfd(), POLLIN, [this](short) { on_qemu_exit(); }});
   out.push_back({qemu_.stderr_fd(), POLLIN, [this](short) { on_qemu_stderr(); }});
-  for (int i : {kCom1, kCom2, kHvc}) {
+  for (int i : {kCom1, kCom2, kHvc, kLane}) {
     Channel& c = ch_[i];
     int fd = c.open() ? c.conn.get() : qemu_.exited() ? -1 : c.listener.get();
     short events = POLLIN;
@@ -168,7 +175,7 @@ void VmSession::tick() {
 }
 
 bool VmSession::finished() const {
-  return qemu_.exited() && !ch_[kCom1].open() && !ch_[kCom2].open() && !ch_[kHvc].open();
+  return qemu_.exited() && !ch_[kCom1].open() && !ch_[kCom2].open() && !ch_[kHvc].open() && !ch_[kLane].open();
 }
 
 void VmSession::on_qemu_exit() {
@@ -190,6 +197,7 @@ void VmSession::on_channel(int which) {
     c.conn = UniqueFd(::accept4(c.listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
     return;
   }
+  if (which == kLane) return on_lane();
   char buf[65536];
   ssize_t n = ::read(c.conn.get(), buf, sizeof buf);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
@@ -220,6 +228,24 @@ void VmSession::on_com2(std::string_view data) {
 void VmSession::on_hvc(std::string_view data) {
   console_ready_ = true;
   if (out_ok_) out_ok_ = write_all(io_.out_fd, data);
+}
+
+// The data lane: bulk bytes (the output tree), read in big gulps so 50 MB take few poll rounds.
+void VmSession::on_lane() {
+  static constexpr size_t kGulp = size_t(1) << 20;
+  if (!lane_buf_) lane_buf_.reset(new char[kGulp]);
+  char* buf = lane_buf_.get();
+  for (int round = 0; round < 16 && ch_[kLane].open(); ++round) {
+    ssize_t n = ::read(ch_[kLane].conn.get(), buf, kGulp);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) {
+      ch_[kLane].conn.reset();
+      return;
+    }
+    output_.on_lane(std::string_view(buf, size_t(n)));
+    if (size_t(n) < kGulp) return;
+  }
 }
 
 void VmSession::on_stdin() {
@@ -351,6 +377,7 @@ HostFacts VmSession::host_facts() const {
   h.vm_killed = quit_;
   h.signal = signal_;
   h.output_error = first_output_error();
+  h.data_error = output_.error(session_->done(), decoder_.stats());
   return h;
 }
 
@@ -382,6 +409,7 @@ std::string VmSession::apply_telemetry_options() {
 SessionResult VmSession::finish() {
   raw_.reset();  // the terminal is itself again before anything is reported
   decoder_.finish();
+  output_.finish(session_->done_seen());
   HostFacts facts = host_facts();
   if (mode_ == VmMode::run) facts.verifier_failure = apply_telemetry_options();
   Verdict v = session_->verdict(facts);
@@ -398,9 +426,13 @@ SessionResult VmSession::finish() {
                          : v.exit_code ? "FAILED (" + std::to_string(v.exit_code) + "): " + v.reason
                                        : v.reason) +
                         " | " + decoder_.stats().summary() + session_->summary_notes() + " | " + seconds_text(wall);
+  epilogue += output_.summary_lines(facts.data_error);
+  if (!output_.taken() && session_->payload_dumped_core())
+    epilogue += "ktstr-vm: core dumped; use --output DIR to get it\n";
   // The shell reports only what went wrong: its output is the guest's console.
   if (mode_ == VmMode::run || !v.reason.empty()) epilogue += "ktstr-vm: " + summary + "\n";
   nlohmann::json r = report(v, summary, wall);
+  if (output_.taken()) r["output"] = output_.report(facts.data_error);
   write_reports(r);
   // A report cannot say that it could not be written: judged again with that file's error, the
   // verdict names it (rule 8 of docs/exit-codes.md), and stderr says so.

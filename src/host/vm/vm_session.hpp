@@ -20,6 +20,7 @@
 #include "paths.hpp"
 #include "qemu_process.hpp"
 #include "guest_record.hpp"
+#include "output_collector.hpp"
 #include "session_options.hpp"
 #include "stdin_forward.hpp"
 #include "temp_dir.hpp"
@@ -88,13 +89,14 @@ class VmSession {
     UniqueFd listener, conn;
     bool open() const { return conn.valid(); }
   };
-  enum { kCom1 = 0, kCom2 = 1, kHvc = 2 };
+  enum { kCom1 = 0, kCom2 = 1, kHvc = 2, kLane = 3 };
 
   GuestRecord::Sinks sinks() const;
   void on_channel(int which);
   void on_console(std::string_view data);
   void on_com2(std::string_view data);
   void on_hvc(std::string_view data);
+  void on_lane();
   void on_stdin();
   void flush_to_guest();
   void on_stdin_ack(const wire::Frame& f);
@@ -125,7 +127,9 @@ class VmSession {
   std::optional<GuestRecord> session_;  // made once the files and rules it writes to and reads are
   wire::FrameDecoder decoder_;
   Watchdog watchdog_;
-  Channel ch_[3];
+  Channel ch_[4];
+  OutputCollector output_;  // --output: the data lane and the output tree
+  std::unique_ptr<char[]> lane_buf_;  // one read of the lane
   QemuProcess qemu_;
   std::optional<RawTerminal> raw_;
   EscapeFilter escapes_;
