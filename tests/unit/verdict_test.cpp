@@ -152,6 +152,59 @@ TEST(VerdictBytes, CorruptOrLostFramesFailTheRun) {
   EXPECT_TRUE(has(v.reason, "COM2 stream damaged")) << v.reason;
 }
 
+// The data lane and the output tree (HostFacts::data_error): rule 1, after COM2's own checks.
+TEST(VerdictData, ADamagedTreeFailsAPassingRun) {
+  Session s;
+  s.helo().done(0);
+  HostFacts h;
+  h.data_error = "output tree: the path \"../x\" is a .. component";
+  Verdict v = s.judged(h);
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_EQ(v.reason, h.data_error);
+}
+
+TEST(VerdictData, ADamagedTreeFailsAFailingPayloadToo) {
+  Session s;
+  s.helo().done(3);
+  HostFacts h;
+  h.data_error = "data lane: frames: the guest sent 5, the host received 4";
+  EXPECT_EQ(s.judged(h).reason, h.data_error);
+}
+
+TEST(VerdictData, ComTwoDamageIsNamedFirst) {
+  Session s;
+  s.helo().raw(wire::kSout, "abc").done(0, 4);
+  HostFacts h;
+  h.data_error = "output tree: no tree arrived (no FEND)";
+  EXPECT_EQ(s.judged(h).reason, "SOUT bytes: guest sent 4, host received 3");
+}
+
+TEST(VerdictData, WithoutDoneTheCrashKeepsItsReason) {
+  Session s;
+  s.helo();
+  HostFacts h;
+  h.data_error = "output tree: the tree ended without FEND after 2 entries";
+  Verdict v = s.judged(h);
+  EXPECT_TRUE(has(v.reason, "stream truncated")) << v.reason;
+}
+
+TEST(VerdictData, ADoneWithoutBytesStillChecksTheTree) {
+  Session s;
+  s.helo().frame(wire::kDone, {{"exit_code", 0}});
+  HostFacts h;
+  h.data_error = "output tree: x";
+  EXPECT_EQ(s.judged(h).reason, "output tree: x");
+}
+
+TEST(VerdictData, TheCoreFlagOfExit) {
+  Session s;
+  s.helo().frame(wire::kExit, {{"signal", 11}, {"core", true}, {"timed_out", false}, {"exit_code", 139}});
+  EXPECT_TRUE(s->payload_dumped_core());
+  Session t;
+  t.helo().frame(wire::kExit, {{"signal", 11}, {"core", "yes"}});
+  EXPECT_FALSE(t->payload_dumped_core());
+}
+
 // --- kernel health -------------------------------------------------------------------------------
 
 TEST(VerdictSplat, KernelWarningFailsAPassingRun) {
