@@ -50,7 +50,7 @@ CmdlineResult parse_cmdline(std::string_view text);
 // that differs from its default (Config{}), none for a default, so the words stay few (the
 // kernel hands each to init as an environment variable and panics past 32). Order: KTSTR_TOPO,
 // KTSTR_MODE, the terminal (COLS, ROWS, TERM, COLORTERM), then TIMEOUT, LOG, ATTACH_TIMEOUT_MS,
-// TELEMETRY, STATS_MS, HEARTBEAT_MS, DEBUG_FAULT, ATTEMPT. A function of `c` alone: the same
+// TELEMETRY, STATS_MS, HEARTBEAT_MS, DEBUG_FAULT, ATTEMPT, STDIN, OUTPUT_LIMIT. A function of `c` alone: the same
 // Config gives the same words, whatever the process's environment.
 // Values are written as they are. A value the parser refuses (a number out of its range, an
 // unknown log level) reaches the guest, which warns and keeps its default, as for any bad word.

@@ -136,6 +136,8 @@ CmdlineResult parse_cmdline(std::string_view text) {
     } else if (key == "KTSTR_STDIN") {
       if (val == "0" || val == "1") c.stdin_forward = val == "1";
       else bad(key, val, "expected 0 or 1");
+    } else if (key == "KTSTR_OUTPUT_LIMIT") {
+      if (!parse_uint(val, c.output_limit)) bad(key, val, "expected bytes (0-18446744073709551615)");
     } else if (key == "KTSTR_DEBUG_FAULT") {
       if (val == "segv" || val == "abort") c.debug_fault = val;
       else bad(key, val, "expected segv or abort");
