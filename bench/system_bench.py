@@ -19,6 +19,7 @@ import gen_capture  # noqa: E402  the independent encoder of docs/protocol.md, u
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import boot_bench  # noqa: E402  boot-time A/Bs and the bare PID 1 floor
 import telemetry_bench  # noqa: E402  scheduler telemetry on/off
+import output_bench  # noqa: E402  the output tree: lane, COM2, the lane's boot cost
 
 
 def decode_capture(path):
@@ -268,6 +269,10 @@ def bench_telemetry(results):
     telemetry_bench.run(results, run_vm, med, RUNS)
 
 
+def bench_output(results):
+    output_bench.run(results, run_vm, med, RUNS)
+
+
 def bench_decoder(results):
     exe = os.path.join(ROOT, "build/bench/decoder_bench")
     if not os.path.exists(exe):
@@ -395,6 +400,13 @@ BUDGETS = [  # key, target, comparison, label
     ("topo_2422_wall_s", None, None, "... whole run, `true` (s)"),
     ("topo_2441_helo_ms", None, None, "QEMU start -> HELO at --topology 2,4,4,1 (16 vCPUs, no SMT, default CPU model) (ms)"),
     ("topo_2441_wall_s", None, None, "... whole run, `true` (s)"),
+    ("output_50mb_extra_s", 1.5, "<=", "whole run with a 50 MB --output tree minus the same run without (s)"),
+    ("output_50mb_wall_s", None, None, "... whole run with the tree, median (s)"),
+    ("output_lane_mb_per_s", None, None, "... the tree on the data lane, guest PHAS output -> DONE (MB/s)"),
+    ("output_com2_2mb_extra_s", None, None, "whole run with a 2 MB tree over COM2 (--no-lane) minus without (s)"),
+    ("output_com2_mb_per_s", None, None, "... the tree over COM2, guest PHAS output -> DONE (MB/s)"),
+    ("lane_device_helo_extra_ms", None, None, "the lane's device in a run without a tree: QEMU start -> HELO extra (ms)"),
+    ("lane_device_wall_extra_s", None, None, "... whole run `true` extra (s)"),
 ]
 
 
@@ -419,7 +431,7 @@ def main():
                f"{platform.release()}", "accel": "tcg,thread=single"}
     results["init_stripped_bytes"] = os.path.getsize(INIT)
     steps = (bench_scheduler_runs, bench_exit_to_reboot, bench_sched_death, bench_com2, bench_console,
-             bench_decoder, bench_pack, bench_boot, bench_suite, bench_topology, bench_telemetry)
+             bench_decoder, bench_pack, bench_boot, bench_suite, bench_topology, bench_telemetry, bench_output)
     # KTSTR_BENCH_ONLY=bench_pack,...: run only these steps, update the other rows from the last results.
     only = [x for x in os.environ.get("KTSTR_BENCH_ONLY", "").split(",") if x]
     if only:

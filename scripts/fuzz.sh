@@ -95,6 +95,33 @@ bad = bytearray(ok); bad[30] ^= 1
 open(f"{d}/flipped", "wb").write(b"\x03" + bytes(bad))
 PY
       ;;
+    output_tree)
+      # Records [kind][len_hi][len_lo][value] (see the target): kind 0 FENT, 1 FDAT, 2 FSKP,
+      # 3 FEND; the last byte odd = a tree was expected. A whole tree, and forged ones.
+      python3 - "$dir" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def rec(kind, value):
+    b = value.encode() if isinstance(value, str) else value
+    return bytes([kind]) + struct.pack(">H", len(b)) + b
+end = lambda f, dr, s, b, k=0, c=0: rec(3, '{"files":%d,"dirs":%d,"symlinks":%d,"bytes":%d,"skipped":%d,"cut":%d,"changed":[]}' % (f, dr, s, b, k, c))
+whole = (rec(0, '{"path":"sub","kind":"dir","mode":493}') + rec(0, '{"path":"sub/f","kind":"file","mode":420,"size":3}')
+         + rec(1, b"abc") + rec(0, '{"path":"l","kind":"symlink","mode":511,"target":"/etc/passwd"}')
+         + rec(2, '{"path":"p","kind":"fifo","why":"not a regular file"}') + end(1, 1, 1, 3, 1) + b"\x01")
+seeds = {
+    "whole": whole,
+    "dotdot": rec(0, '{"path":"../x","kind":"file","mode":420,"size":1}') + rec(1, b"x") + b"\x01",
+    "under_link": rec(0, '{"path":"s","kind":"symlink","mode":511,"target":".."}')
+        + rec(0, '{"path":"s/f","kind":"file","mode":420,"size":1}') + rec(1, b"x") + b"\x01",
+    "ro_dir": rec(0, '{"path":"d","kind":"dir","mode":0}') + rec(0, '{"path":"d/e","kind":"dir","mode":3583}')
+        + end(0, 2, 0, 0) + b"\x01",
+    "cut": rec(0, '{"path":"big","kind":"file","mode":3565,"size":100,"cut":true,"full_size":9999}')
+        + rec(1, b"y" * 100) + rec(2, '{"path":"later","kind":"file","why":"output limit"}') + end(1, 0, 0, 100, 1, 1) + b"\x00",
+}
+for name, data in seeds.items():
+    open(f"{d}/{name}", "wb").write(data)
+PY
+      ;;
     cmdline)
       printf 'console=ttyS0 KTSTR_MODE=test KTSTR_LOG=debug KTSTR_TIMEOUT=30' >"$dir/a"
       printf 'KTSTR_TOPO=1,2,2,1 KTSTR_COLS=120 KTSTR_ROWS=40 KTSTR_TERM=xterm-256color' >"$dir/b"

@@ -1,6 +1,6 @@
 // `ktstr-vm run`'s options that cannot make a sensible run are refused before anything boots
 // (exit 2): outputs naming one file, verifier-baseline options that cannot work, a non-finite
-// --verifier-slack (NaN turned the guard off). Every command here also gets a kernel that does
+// --verifier-slack (NaN turned the guard off), an --output DIR that is not absent or empty. Every command here also gets a kernel that does
 // not exist, so a check that fails to refuse ends in 125 at once instead of booting a VM.
 #include "run.hpp"
 
@@ -96,6 +96,13 @@ TEST_F(RunOptionsTest, CommandLinesAreRefusedBeforeBoot) {
            {"run --json r.json --junit ./r.json -- true", "--json and --junit name one file: r.json and ./r.json"},
            {"shell --console-log s.log --sched-log " + (dir_ / "s.log").string() + " --exec true",
             "--console-log and --sched-log name one file"},
+           {"run --output base.json -- true", "--output base.json: exists and is not a directory"},
+           {"run --output . -- true", "--output .: not empty"},
+           {"run --output base.json/sub -- true", "--output base.json/sub: Not a directory"},
+           {"run --output-limit 5 -- true", "--output-limit requires --output"},
+           {"run --output new --output-limit 0 -- true", "0 is not in the range 1 to"},
+           {"run --output new --output-limit abc -- true", "abc is not a number"},
+           {"shell --output new", "--output requires --exec"},
        }) {
     auto [code, out] = run(c.args);
     EXPECT_EQ(code, ktstr::exit_code::kUsage) << c.args << "\n" << out;
@@ -104,6 +111,7 @@ TEST_F(RunOptionsTest, CommandLinesAreRefusedBeforeBoot) {
   }
   EXPECT_FALSE(fs::exists(dir_ / "same.out"));
   EXPECT_FALSE(fs::exists(dir_ / "w.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "new"));
   // /dev/null may take any number of logs: nothing there is overwritten.
   auto [code, out] = run("run --console-log /dev/null --sched-log /dev/null -- true");
   EXPECT_EQ(code, ktstr::exit_code::kInfrastructure) << out;  // past the checks, then: no kernel

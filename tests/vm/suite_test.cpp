@@ -176,6 +176,23 @@ TEST(VmSuite, KeepAllKeepsPassedTestsArtifacts) {
   fs::remove_all(dir);
 }
 
+// Done-when 7 of issue 23: every attempt's output tree lands in ARTIFACTS/NAME/attempt-K/output/.
+TEST(VmSuite, EveryAttemptsOutputTreeIsInItsFolder) {
+  std::string dir = make_temp_dir("/tmp/ktstr-suite-test");
+  std::string manifest = write_manifest(dir, "[[test]]\nname = \"files\"\nargs = [\"sh\", \"-c\", "
+                                             "\"echo $KTSTR_ATTEMPT >$KTSTR_OUTPUT/attempt; [ $KTSTR_ATTEMPT = 2 ]\"]\n");
+  std::string art = dir + "/art";
+  int rc = run_captured({KTSTR_VM_BIN, "suite", manifest, "--retries", "1", "--keep-all", "--artifacts", art}, dir);
+  EXPECT_EQ(rc, 0) << slurp(dir + "/out") << slurp(dir + "/err");
+  EXPECT_EQ(slurp(art + "/files/attempt-1/output/attempt"), "1\n");
+  EXPECT_EQ(slurp(art + "/files/attempt-2/output/attempt"), "2\n");
+  auto report = nlohmann::json::parse(slurp(art + "/files/attempt-2/report.json"), nullptr, false);
+  ASSERT_TRUE(report.is_object());
+  EXPECT_EQ(report["output"]["complete"], true) << report["output"].dump();
+  EXPECT_EQ(report["output"]["dir"], art + "/files/attempt-2/output");
+  fs::remove_all(dir);
+}
+
 // Each artifact folder carries ktstr-vm's marker; the next run replaces a marked folder, and a
 // folder of the user's in the same place stops the suite before any VM boots, untouched.
 TEST(VmSuite, ArtifactFoldersAreMarkedAndOnlyOursAreReplaced) {
