@@ -130,7 +130,7 @@ TEST(VmOutput, WithoutOutputACoreGetsAHint) {
 // shell --exec takes a tree too.
 TEST(VmOutput, ShellExecTakesATree) {
   std::string tmp = make_temp_dir("/tmp/ktstr-output-test");
-  std::string dir = tmp + "/out";
+  std::string dir = tmp + "/tree";  // run_captured keeps stdout in tmp/out
   int rc = ktstr::vmtest::run_captured(
       {KTSTR_VM_BIN, "shell", "--output", dir, "--exec", "echo from-exec >$KTSTR_OUTPUT/x; exit 3"}, tmp);
   EXPECT_EQ(rc, 3) << slurp(tmp + "/err");
