@@ -81,6 +81,11 @@ inline constexpr Tag kRsiz = make_tag("RSIZ");
 inline constexpr Tag kStop = make_tag("STOP");
 // The host's stdin for the payload (or exec command): raw bytes; an empty value is its end.
 inline constexpr Tag kStdi = make_tag("STDI");
+// On the data lane, host -> guest: the host has read the lane up to the output tree's FEND (or
+// found the lane damaged): {"frames":N} (lane frames received), plus "error" when damaged. The
+// guest waits for it before DONE: a lane write returns once the data is queued in the guest, and
+// QEMU drops what it has not yet passed on when the guest reboots.
+inline constexpr Tag kFack = make_tag("FACK");
 
 // True for the types whose value is raw stream bytes rather than a JSON object.
 constexpr bool is_stream(Tag t) { return t == kSout || t == kSerr || t == kSlog || t == kIlog; }

@@ -32,7 +32,8 @@ std::string find_lane_port(const std::string& sysfs_dir) {
 }
 
 bool LaneWriter::open(const std::string& path, std::string& error) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  // Read and write: the host's FACK comes back on the same port.
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (!fd.valid()) {
     error = errno_message("open " + path, errno);
     return false;
@@ -100,6 +101,39 @@ bool LaneWriter::write(wire::Tag type, const void* value, size_t n) {
   }
   ++seq_;
   bytes_[std::string(type.view())] += n;
+  return true;
+}
+
+bool LaneWriter::wait_for(wire::Tag type) {
+  if (failed()) return false;
+  bool seen = false;
+  lane::LaneDecoder decoder([&](const wire::Frame& f) { seen = seen || f.type == type; });
+  char buf[4096];
+  while (!seen) {
+    if (decoder.damaged()) return fail("the host's frames on " + name_ + " are damaged: " + decoder.damage());
+    ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+    if (n > 0) {
+      decoder.feed(std::string_view(buf, size_t(n)));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) return fail(errno_message("read " + name_, errno));
+    int timeout_ms = 1000;
+    if (deadline_ns_) {
+      uint64_t now = boottime_ns();
+      if (now >= deadline_ns_)
+        return fail("deadline passed waiting for the host's " + std::string(type.view()) + " on " + name_);
+      timeout_ms = int(std::min<uint64_t>((deadline_ns_ - now + 999999) / 1000000, 1000));
+    }
+    pollfd pfd{fd_.get(), POLLIN, 0};
+    int r = ::poll(&pfd, 1, timeout_ms);
+    if (r < 0 && errno != EINTR) return fail(errno_message("poll " + name_, errno));
+    // n == 0 or POLLHUP: no host on the other end now; wait without spinning, up to the deadline.
+    if (n == 0 || (r > 0 && !(pfd.revents & POLLIN))) {
+      timespec pause{0, 10 * 1000 * 1000};
+      ::nanosleep(&pause, nullptr);
+    }
+  }
   return true;
 }
 

@@ -34,6 +34,11 @@ class LaneWriter {
   // call is then a no-op that returns false, so a stream is never continued after a hole.
   bool write(wire::Tag type, const void* value, size_t n);
   bool write(wire::Tag type, std::string_view value) { return write(type, value.data(), value.size()); }
+  // Waits, up to the deadline, for the host's frame of `type` on the lane (host -> guest: FACK,
+  // the host has read up to the tree's end). A write returns once its data is queued in the
+  // guest; QEMU drops what it has not yet passed to the host when the guest reboots, so DONE
+  // waits for this. False (the writer failed) at the deadline or on an error.
+  bool wait_for(wire::Tag type);
 
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }

@@ -76,6 +76,8 @@ void send_output_tree(const Config& config, Com2& com2, RunResult& result) {
   TreeLimits limits;
   limits.bytes = config.output_limit;
   TreeTotals t = send_tree(root.get(), limits, sink);
+  // The host's FACK: until it comes, the tree's last bytes may still sit in the guest's queue.
+  if (lane.is_open() && t.complete && !lane.wait_for(wire::kFack)) t.complete = false;
 
   const uint64_t ms = (boottime_ns() - start) / 1000000;
   const char* via = lane.is_open() ? "the data lane" : "COM2";

@@ -59,6 +59,37 @@ TEST(OutputCollector, ATreeOnTheLaneArrivesWhole) {
   EXPECT_EQ(c.summary_lines(""), "ktstr-vm: output: 1 file (0.0 MB) -> " + d.path() + "/out\n");
 }
 
+// FACK goes back once, when FEND arrived on the lane (or the lane is damaged): the guest waits
+// for it before DONE, since QEMU drops what it has not passed on when the guest reboots.
+TEST(OutputCollector, AcksTheTreesEndOnce) {
+  ScratchDir d("collector");
+  OutputCollector c;
+  c.take(d.path() + "/out", 1 << 20);
+  std::string s = tree_stream();
+  c.on_lane(s.substr(0, s.size() - 10));
+  EXPECT_EQ(c.take_ack(), "");
+  c.on_lane(s.substr(s.size() - 10));
+  std::string ack = c.take_ack();
+  std::vector<std::string> got;
+  l::LaneDecoder back([&](const w::Frame& f) {
+    got.push_back(std::string(f.type.view()) + " " + std::to_string(f.seq) + " " +
+                  std::string(reinterpret_cast<const char*>(f.value.data()), f.value.size()));
+  });
+  back.feed(ack);
+  back.finish();
+  EXPECT_EQ(got, std::vector<std::string>{R"(FACK 0 {"frames":3})"});
+  EXPECT_EQ(c.take_ack(), "");
+}
+
+TEST(OutputCollector, AcksADamagedLaneSoTheGuestGoesOn) {
+  ScratchDir d("collector");
+  OutputCollector c;
+  c.take(d.path() + "/out", 1 << 20);
+  c.on_lane(std::string(30, '\x01'));
+  std::string ack = c.take_ack();
+  EXPECT_NE(ack.find(R"({"frames":0,"error":"frame 0: the type is not four printable ASCII bytes"})"), std::string::npos) << ack;
+}
+
 TEST(OutputCollector, ALaneCountThatDiffersFromDoneIsAnError) {
   ScratchDir d("collector");
   OutputCollector c;

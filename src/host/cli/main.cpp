@@ -312,7 +312,7 @@ constexpr const char* kOutputLimitHelp =
 void add_output_options(CLI::App* c, RunOptions& o) {
   c->add_option("--output", o.output_dir, kOutputHelp)->type_name("DIR");
   c->add_option("--output-limit", o.output_limit, kOutputLimitHelp)->type_name("BYTES")
-      ->check(number_in(1, 9007199254740992.0))->needs(c->get_option("--output"));
+      ->check(number_in(1, 999999999999999.0))->needs(c->get_option("--output"));
   c->add_flag("--no-lane", o.no_lane, "boot without the data lane: the output tree comes over COM2 (tests)")
       ->group("");
 }

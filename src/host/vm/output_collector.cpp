@@ -66,6 +66,7 @@ OutputCollector::OutputCollector()
     : lane_([this](const wire::Frame& f) {
         if (OutputTree::is_tree_frame(f.type)) on_tree_frame(f, Via::lane);
         else if (lane_foreign_.empty()) lane_foreign_ = std::string(f.type.view());
+        if (f.type == wire::kFend) ack_due_ = true;
       }) {}
 
 OutputCollector::~OutputCollector() = default;
@@ -75,7 +76,21 @@ void OutputCollector::take(const std::string& dir, uint64_t limit) {
   tree_ = std::make_unique<OutputTree>(open_output_dir(dir), limit);
 }
 
-void OutputCollector::on_lane(std::string_view bytes) { lane_.feed(bytes); }
+void OutputCollector::on_lane(std::string_view bytes) {
+  lane_.feed(bytes);
+  if (lane_.damaged()) ack_due_ = true;  // nothing more will be read: let the guest go on
+}
+
+std::string OutputCollector::take_ack() {
+  if (!ack_due_ || ack_sent_) return "";
+  ack_sent_ = true;
+  std::string v = "{\"frames\":" + std::to_string(lane_.frames());
+  if (lane_.damaged()) v += ",\"error\":" + nlohmann::json(lane_.damage()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  v += "}";
+  std::string frame;
+  lane::append_frame(frame, wire::kFack, ack_seq_++, boottime_ns(), v);
+  return frame;
+}
 
 void OutputCollector::on_com2_frame(const wire::Frame& f) { on_tree_frame(f, Via::com2); }
 

@@ -37,6 +37,9 @@ class OutputCollector {
 
   // Bytes from the lane's socket.
   void on_lane(std::string_view bytes);
+  // The FACK frame to write on the lane once (the tree's FEND arrived on it, or it is damaged),
+  // then "" (docs/protocol.md, "The data lane"): the guest waits for it before DONE.
+  std::string take_ack();
   // A tree frame (OutputTree::is_tree_frame) that came on COM2.
   void on_com2_frame(const wire::Frame& f);
   // Every channel is closed. `done`: DONE arrived, so the guest says it sent the whole tree.
@@ -60,6 +63,8 @@ class OutputCollector {
   std::unique_ptr<OutputTree> tree_;
   lane::LaneDecoder lane_;
   Via via_ = Via::none;
+  bool ack_due_ = false, ack_sent_ = false;
+  uint32_t ack_seq_ = 0;  // the host -> guest direction of the lane counts its own frames
   std::string lane_foreign_;  // the first frame type on the lane that is not the tree's
   uint64_t stray_ = 0;        // tree frames when no tree was taken
   std::vector<std::pair<std::string, CoreInfo>> cores_;

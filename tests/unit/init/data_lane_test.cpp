@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -86,6 +88,42 @@ TEST(DataLane, AFullLaneEndsAtTheDeadline) {
   EXPECT_NE(w.done_json().find(R"("error":"deadline passed while writing pipe)"), std::string::npos) << w.done_json();
   EXPECT_FALSE(w.write(ktstr::wire::kFend, "{}"));
   ::close(rd);
+}
+
+// The host's FACK on the same port (a socket pair here) ends the wait; other frames before it do
+// not. Without it, the wait ends at the deadline and DONE says why.
+TEST(DataLane, WaitsForTheHostsAck) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  LaneWriter w;
+  w.adopt(ktstr::UniqueFd(sv[0]), "socket");
+  w.set_deadline(ktstr::boottime_ns() + 5000ull * 1000 * 1000);
+  EXPECT_TRUE(w.write(ktstr::wire::kFend, "{}"));
+  std::thread host([&] {
+    std::string back;
+    ktstr::lane::append_frame(back, ktstr::wire::kStat, 0, 1, "{}");
+    ktstr::lane::append_frame(back, ktstr::wire::kFack, 1, 2, R"({"frames":1})");
+    for (char c : back) {  // a byte at a time: the reader must reassemble
+      ASSERT_EQ(::write(sv[1], &c, 1), 1);
+      if (c == back[30]) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  EXPECT_TRUE(w.wait_for(ktstr::wire::kFack)) << w.error();
+  host.join();
+  EXPECT_FALSE(w.failed());
+  ::close(sv[1]);
+}
+
+TEST(DataLane, NoAckEndsAtTheDeadline) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  LaneWriter w;
+  w.adopt(ktstr::UniqueFd(sv[0]), "socket");
+  w.set_deadline(ktstr::boottime_ns() + 50 * 1000 * 1000);
+  EXPECT_FALSE(w.wait_for(ktstr::wire::kFack));
+  EXPECT_NE(w.done_json().find(R"("error":"deadline passed waiting for the host's FACK on socket")"), std::string::npos)
+      << w.done_json();
+  ::close(sv[1]);
 }
 
 // The port is found by its sysfs name, whatever its number.
