@@ -460,7 +460,8 @@ Command add_suite_command(CLI::App& app) {
                 "<flakyFailure> (surefire)");
   c->add_option("--json", o->json, "write the same results as JSON, with every attempt's run report");
   c->add_option("--artifacts", o->artifacts, "folder for each test's files: com2.bin, console.log, "
-                "sched.log, stdout, stderr, report.json (kept for failed and flaky tests) in DIR/NAME, "
+                "sched.log, stdout, stderr, report.json, output/ (what the test left in $KTSTR_OUTPUT, and "
+                "cores) (kept for failed and flaky tests) in DIR/NAME/attempt-K, "
                 "marked as ktstr-vm's; a DIR/NAME without the mark is never touched (2, before any VM)")
       ->capture_default_str();
   c->add_flag("--keep-all", o->keep_all, "keep the artifacts of passed tests too");
