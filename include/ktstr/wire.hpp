@@ -17,7 +17,7 @@ inline constexpr uint32_t kProtocolVersion = 1;
 inline constexpr size_t kHeaderSize = 20;
 inline constexpr size_t kCrcSize = 4;
 inline constexpr size_t kMaxValue = 65536;
-// Stream values (SOUT/SERR/SLOG/ILOG) are chunked to at most this many bytes per frame.
+// Stream values (SOUT/SERR/SLOG/ILOG/HOOK) are chunked to at most this many bytes per frame.
 // 8 KiB, not the 4 KiB first planned: a frame costs 25 fixed bytes plus COBS' 1 in 254, so
 // 4 KiB frames spend 1.06 % on framing and 8 KiB frames 0.7 % (budget: <= 1 %). Chunks are cut
 // at whatever a read returned, so bigger frames add no latency. Decoders accept N <= kMaxValue.
@@ -68,14 +68,21 @@ inline constexpr Tag kStat = make_tag("STAT");
 // more it accepts beyond them: {"taken":N,"window":W,"closed":bool}. The host never has more
 // than `window` bytes in flight, so init's buffer and the tty's input queue stay bounded.
 inline constexpr Tag kSack = make_tag("SACK");
+// The on-failure hook (KTSTR_ON_FAILURE's /on_failure): its stdout and stderr, raw bytes (HOOK, a
+// stream counted in DONE's bytes), then once when it ended: {"code"|"signal","timed_out","ms"}.
+inline constexpr Tag kHook = make_tag("HOOK");
+inline constexpr Tag kHend = make_tag("HEND");
 // Host -> guest (docs/protocol.md)
 inline constexpr Tag kRsiz = make_tag("RSIZ");
 inline constexpr Tag kStop = make_tag("STOP");
 // The host's stdin for the payload (or exec command): raw bytes; an empty value is its end.
 inline constexpr Tag kStdi = make_tag("STDI");
+// The host's watchdog fired: write these SysRq keys to /proc/sysrq-trigger before the VM is
+// killed, {"keys":"Dw"} (init takes only keys from its own short allow-list).
+inline constexpr Tag kSyrq = make_tag("SYRQ");
 
 // True for the types whose value is raw stream bytes rather than a JSON object.
-constexpr bool is_stream(Tag t) { return t == kSout || t == kSerr || t == kSlog || t == kIlog; }
+constexpr bool is_stream(Tag t) { return t == kSout || t == kSerr || t == kSlog || t == kIlog || t == kHook; }
 // True for every type this protocol version defines.
 bool is_known(Tag t);
 

@@ -40,6 +40,10 @@ Config guest_config(const RunOptions& o, VmMode mode, const HostTerminal& termin
   if (o.stats_ms >= 0) c.stats_ms = o.stats_ms;
   c.attempt = o.attempt;
   c.stdin_forward = o.forward_stdin;
+  if (!o.pack.on_failure.empty()) {  // words only when a hook can use them (the kernel's limit of 32)
+    c.expect_exit = uint32_t(o.expect_exit);
+    c.on_failure_timeout_s = o.on_failure_timeout_s;
+  }
   return c;
 }
 

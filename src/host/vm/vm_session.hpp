@@ -20,6 +20,7 @@
 #include "paths.hpp"
 #include "qemu_process.hpp"
 #include "guest_record.hpp"
+#include "hang_dumps.hpp"
 #include "session_options.hpp"
 #include "stdin_forward.hpp"
 #include "temp_dir.hpp"
@@ -105,6 +106,8 @@ class VmSession {
   bool send_to_guest(const wire::Tag& type, const std::string& json);
   void send_resize();
   void kill_qemu();
+  void on_watchdog(const std::string& reason, Clock::time_point now);
+  nlohmann::json hang_dumps_report() const;
   HostFacts host_facts() const;
   std::string initrd_path() const { return tmp_.path() + "/initramfs.cpio"; }
   std::string apply_telemetry_options();
@@ -125,6 +128,9 @@ class VmSession {
   std::optional<GuestRecord> session_;  // made once the files and rules it writes to and reads are
   wire::FrameDecoder decoder_;
   Watchdog watchdog_;
+  HangDumps hang_dumps_;  // the dumps asked for when the watchdog fires, before the kill
+  size_t dumps_before_request_ = 0;              // DUMP events, and
+  uint64_t kernel_records_before_request_ = 0;   // KMSG records, when they were asked for
   Channel ch_[3];
   QemuProcess qemu_;
   std::optional<RawTerminal> raw_;

@@ -1,0 +1,29 @@
+// Issue 23, dumps before a hung VM is killed: the watchdog fires on a payload that sleeps, the
+// host asks the guest for sched_ext's SysRq-D dump and the blocked tasks' SysRq-W, and both are
+// in the console log before the VM is killed; the reason still names the hung phase.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "vm_harness.hpp"
+
+using ktstr::vmtest::run_vm;
+
+TEST(VmHangDumps, WatchdogAsksForSysrqDumpsBeforeTheKill) {
+  auto r = run_vm({"--scheduler", "scx_simple", "--watchdog", "20", "--", "sleep", "600"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  std::string reason = r.report.value("reason", "");
+  EXPECT_NE(reason.find("watchdog: run exceeded 20 s; hung in payload_started"), std::string::npos) << reason;
+  // sched_ext's dump, through trace_pipe on COM1: its reason is the key.
+  EXPECT_NE(r.console.find("sched_ext_dump"), std::string::npos) << r.describe();
+  EXPECT_NE(r.console.find("SysRq-D"), std::string::npos) << r.describe();
+  // The blocked-task dump: its header at least (sleep is not in D state, the list may be empty).
+  EXPECT_NE(r.console.find("Show Blocked State"), std::string::npos) << r.describe();
+  const auto& dumps = r.report["watchdog_dumps"];
+  ASSERT_TRUE(dumps.is_object()) << r.report.dump();
+  EXPECT_EQ(dumps["keys"], "Dw") << dumps.dump();
+  ASSERT_FALSE(dumps["sched_ext_dump_events"].empty()) << dumps.dump();
+  EXPECT_EQ(dumps["sched_ext_dump_events"][0]["event"], "started") << dumps.dump();
+  EXPECT_GT(dumps["kernel_records_after"].get<uint64_t>(), 0u) << dumps.dump();
+  EXPECT_NE(r.err.find("asking the guest for sched_ext's dump (SysRq-D)"), std::string::npos) << r.err;
+}
