@@ -3,6 +3,7 @@
 // in the console log before the VM is killed; the reason still names the hung phase.
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 
 #include "vm_harness.hpp"
@@ -19,6 +20,11 @@ TEST(VmHangDumps, WatchdogAsksForSysrqDumpsBeforeTheKill) {
   EXPECT_NE(r.console.find("SysRq-D"), std::string::npos) << r.describe();
   // The blocked-task dump: its header at least (sleep is not in D state, the list may be empty).
   EXPECT_NE(r.console.find("Show Blocked State"), std::string::npos) << r.describe();
+  // The kernel records the host adds to the console log fall between COM1's lines, never inside
+  // one of the dump's (they arrive while trace_pipe's lines stream in).
+  std::istringstream lines(r.console);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("sysrq: ") != std::string::npos) EXPECT_EQ(line.rfind('[', 0), 0u) << line;
   const auto& dumps = r.report["watchdog_dumps"];
   ASSERT_TRUE(dumps.is_object()) << r.report.dump();
   EXPECT_EQ(dumps["keys"], "Dw") << dumps.dump();

@@ -208,8 +208,27 @@ void VmSession::on_channel(int which) {
 // COM1: the kernel console (and trace_pipe): its tail for the epilogue, its log, -v.
 void VmSession::on_console(std::string_view data) {
   keep_tail(console_tail_, data);
-  console_log_.write(data);
+  write_console_log(data);
   session_->on_console(data);
+}
+
+// --console-log takes COM1 a whole line at a time: the kernel records the host adds to it
+// (GuestRecord::kernel_record: those the quiet console did not print, such as SysRq-W's tasks)
+// then fall between lines, never inside one of trace_pipe's. A line longer than kMaxLine goes
+// out as it is; the rest goes out at the end (flush_console_log).
+void VmSession::write_console_log(std::string_view data) {
+  constexpr size_t kMaxLine = 4096;
+  console_line_.append(data);
+  size_t end = console_line_.rfind('\n');
+  if (console_line_.size() > kMaxLine) end = console_line_.size() - 1;
+  if (end == std::string::npos) return;
+  console_log_.write(std::string_view(console_line_).substr(0, end + 1));
+  console_line_.erase(0, end + 1);
+}
+
+void VmSession::flush_console_log() {
+  console_log_.write(console_line_);
+  console_line_.clear();
 }
 
 // COM2: the frames, to their log and the decoder.
@@ -411,6 +430,7 @@ std::string VmSession::apply_telemetry_options() {
 SessionResult VmSession::finish() {
   raw_.reset();  // the terminal is itself again before anything is reported
   decoder_.finish();
+  flush_console_log();
   HostFacts facts = host_facts();
   if (mode_ == VmMode::run) facts.verifier_failure = apply_telemetry_options();
   Verdict v = session_->verdict(facts);

@@ -94,6 +94,8 @@ class VmSession {
   GuestRecord::Sinks sinks() const;
   void on_channel(int which);
   void on_console(std::string_view data);
+  void write_console_log(std::string_view data);
+  void flush_console_log();
   void on_com2(std::string_view data);
   void on_hvc(std::string_view data);
   void on_stdin();
@@ -137,6 +139,7 @@ class VmSession {
   EscapeFilter escapes_;
   std::optional<Clock::time_point> qemu_exit_;
   std::string console_tail_, qemu_stderr_;
+  std::string console_line_;  // COM1's unfinished last line, not yet in --console-log
   // Keys not yet taken by the guest console. The hvc socket is non-blocking: a big paste must not
   // stall the loop while the guest's output waits for us to read it.
   std::string to_guest_;
