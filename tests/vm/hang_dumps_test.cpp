@@ -3,6 +3,7 @@
 // in the console log before the VM is killed; the reason still names the hung phase.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <sstream>
 #include <string>
 
@@ -32,4 +33,20 @@ TEST(VmHangDumps, WatchdogAsksForSysrqDumpsBeforeTheKill) {
   EXPECT_EQ(dumps["sched_ext_dump_events"][0]["event"], "started") << dumps.dump();
   EXPECT_GT(dumps["kernel_records_after"].get<uint64_t>(), 0u) << dumps.dump();
   EXPECT_NE(r.err.find("asking the guest for sched_ext's dump (SysRq-D)"), std::string::npos) << r.err;
+}
+
+// Exec mode listens to the host too: SysRq-W's header reaches the console (exec mode forwards
+// neither trace_pipe nor the kernel log, so that header is all: docs/protocol.md).
+TEST(VmHangDumps, ExecModeAnswersTheRequestToo) {
+  std::string dir = ktstr::vmtest::make_temp_dir("ktstr-hang-exec");
+  int rc = ktstr::vmtest::run_captured({KTSTR_VM_BIN, "shell", "--scheduler", "scx_simple", "--watchdog", "20",
+                                        "--console-log", dir + "/console.log", "--exec", "sleep 600"},
+                                       dir);
+  std::string console = ktstr::vmtest::slurp(dir + "/console.log");
+  std::string err = ktstr::vmtest::slurp(dir + "/err");
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(rc, 125) << err;
+  EXPECT_NE(err.find("watchdog: run exceeded 20 s; hung in payload_started"), std::string::npos) << err;
+  EXPECT_NE(console.find("sysrq: Show Blocked State"), std::string::npos) << console;
+  EXPECT_NE(console.find("sysrq: Trigger sched_ext debug dump"), std::string::npos) << console;
 }
