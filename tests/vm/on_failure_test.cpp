@@ -3,6 +3,8 @@
 // payload that passes it does not run.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "vm_harness.hpp"
@@ -55,4 +57,42 @@ TEST(VmOnFailure, PayloadTimeoutRunsTheHookWhichHasItsOwnTimeout) {
   EXPECT_EQ(hook["timed_out"], true) << hook.dump();
   EXPECT_EQ(hook["signal"], 15) << hook.dump();
   EXPECT_EQ(hook["output"], "hook\n") << hook.dump();
+}
+
+// In a suite, the hook runs for a status other than the test's expect_exit (the guest gets it
+// as KTSTR_EXPECT_EXIT): exit 3 where 3 is expected runs nothing, exit 0 where 3 is expected
+// runs it; [defaults] gives both tests the hook.
+TEST(VmOnFailure, SuiteRunsTheHookForAnUnexpectedStatusOnly) {
+  std::string dir = ktstr::vmtest::make_temp_dir("ktstr-hook-suite");
+  std::ofstream(dir + "/suite.toml") << R"(
+[defaults]
+on_failure = "echo hook ran"
+expect_exit = 3
+
+[[test]]
+name = "expected"
+args = ["sh", "-c", "exit 3"]
+
+[[test]]
+name = "unexpected"
+args = ["true"]
+)";
+  int rc = ktstr::vmtest::run_captured({KTSTR_VM_BIN, "suite", dir + "/suite.toml", "-j2", "--json", dir + "/suite.json"},
+                                       dir);
+  auto report = nlohmann::json::parse(ktstr::vmtest::slurp(dir + "/suite.json"), nullptr, false);
+  std::string err = ktstr::vmtest::slurp(dir + "/err");
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(rc, 1) << err;  // "unexpected" fails
+  ASSERT_TRUE(report.is_object()) << err;
+  ASSERT_EQ(report["tests"].size(), 2u) << report.dump(1);
+  for (const auto& t : report["tests"]) {
+    const auto& hook = t["attempts"].back()["report"]["on_failure"];
+    if (t["name"] == "expected") {
+      EXPECT_EQ(hook["ran"], false) << hook.dump();
+    } else {
+      EXPECT_EQ(hook["ran"], true) << hook.dump();
+      EXPECT_EQ(hook["output"], "hook ran\n") << hook.dump();
+      EXPECT_EQ(t["attempts"].back()["exit_code"], 0) << t.dump();
+    }
+  }
 }
