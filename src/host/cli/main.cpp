@@ -396,7 +396,8 @@ Command add_run_command(CLI::App& app) {
   c->add_option("--on-failure", o->pack.on_failure, "run CMD with `sh -c` in the guest after the payload failed "
                 "(a status other than 0, or --timeout) and before the scheduler stops, e.g. 'cat "
                 "/sys/kernel/debug/sched/debug': its output (stdout and stderr) goes to the JSON report "
-                "(\"on_failure\") and $KTSTR_OUTPUT/on-failure.log; it never changes the exit status");
+                "(\"on_failure\") and, when $KTSTR_OUTPUT names a guest directory, to on-failure.log in it; "
+                "it never changes the exit status")->type_name("CMD");
   c->add_option("--on-failure-timeout", o->on_failure_timeout_s, "seconds the --on-failure command may run "
                 "(then TERM, 2 s, KILL)")->capture_default_str()->check(number_in(1, 3600));
   add_vm_logs(c, *o, "write COM1 (kernel console, trace_pipe) to this file");
