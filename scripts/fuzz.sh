@@ -72,6 +72,29 @@ for name, data in seeds.items():
     open(f"{d}/{name}", "wb").write(data)
 PY
       ;;
+    lane_decoder)
+      # One byte picks the piece size (see the target); the rest is a lane stream: an FENT,
+      # its FDAT and an FEND, then the same with a flipped byte.
+      python3 - "$dir" <<'PY'
+import struct, sys, zlib
+d = sys.argv[1]
+def crc32c(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+    return c ^ 0xFFFFFFFF
+def frame(t, seq, v):
+    body = t.encode() + struct.pack("<IIQ", len(v), seq, seq * 1000) + v
+    return body + struct.pack("<I", crc32c(body))
+ok = frame("FENT", 0, b'{"path":"a","kind":"file","mode":420,"size":3}') + frame("FDAT", 1, b"abc") \
+    + frame("FEND", 2, b'{"files":1}')
+open(f"{d}/tree", "wb").write(b"\x05" + ok)
+bad = bytearray(ok); bad[30] ^= 1
+open(f"{d}/flipped", "wb").write(b"\x03" + bytes(bad))
+PY
+      ;;
     cmdline)
       printf 'console=ttyS0 KTSTR_MODE=test KTSTR_LOG=debug KTSTR_TIMEOUT=30' >"$dir/a"
       printf 'KTSTR_TOPO=1,2,2,1 KTSTR_COLS=120 KTSTR_ROWS=40 KTSTR_TERM=xterm-256color' >"$dir/b"

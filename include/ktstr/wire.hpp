@@ -68,10 +68,18 @@ inline constexpr Tag kStat = make_tag("STAT");
 // more it accepts beyond them: {"taken":N,"window":W,"closed":bool}. The host never has more
 // than `window` bytes in flight, so init's buffer and the tty's input queue stay bounded.
 inline constexpr Tag kSack = make_tag("SACK");
-// The on-failure hook (KTSTR_ON_FAILURE's /on_failure): its stdout and stderr, raw bytes (HOOK, a
+// The on-failure hook (run --on-failure, /on_failure): its stdout and stderr, raw bytes (HOOK, a
 // stream counted in DONE's bytes), then once when it ended: {"code"|"signal","timed_out","ms"}.
 inline constexpr Tag kHook = make_tag("HOOK");
 inline constexpr Tag kHend = make_tag("HEND");
+// The output tree ($KTSTR_OUTPUT), sent at teardown on the data lane, or on COM2 when the guest
+// has no lane (docs/protocol.md, "The output tree"): one FENT per entry (JSON: path, kind, mode,
+// size, ...), a regular file's bytes in FDAT frames (raw) right after its FENT, FSKP for an
+// entry that is not sent (JSON: path, kind, why), and FEND (JSON totals) once at the end.
+inline constexpr Tag kFent = make_tag("FENT");
+inline constexpr Tag kFdat = make_tag("FDAT");
+inline constexpr Tag kFskp = make_tag("FSKP");
+inline constexpr Tag kFend = make_tag("FEND");
 // Host -> guest (docs/protocol.md)
 inline constexpr Tag kRsiz = make_tag("RSIZ");
 inline constexpr Tag kStop = make_tag("STOP");
@@ -83,6 +91,9 @@ inline constexpr Tag kSyrq = make_tag("SYRQ");
 
 // True for the types whose value is raw stream bytes rather than a JSON object.
 constexpr bool is_stream(Tag t) { return t == kSout || t == kSerr || t == kSlog || t == kIlog || t == kHook; }
+// True for the types whose value is raw bytes rather than a JSON object: the streams, file data
+// and the host's stdin.
+constexpr bool is_raw(Tag t) { return is_stream(t) || t == kFdat || t == kStdi; }
 // True for every type this protocol version defines.
 bool is_known(Tag t);
 

@@ -130,7 +130,7 @@ VmResult run_vm(const std::vector<std::string>& args) {
   wire::FrameDecoder dec([&](const wire::Frame& f) {
     FrameRec rec{std::string(f.type.view()), f.seq, f.t_ns,
                  std::string(reinterpret_cast<const char*>(f.value.data()), f.value.size()), nullptr};
-    if (!wire::is_stream(f.type)) rec.json = nlohmann::json::parse(rec.bytes, nullptr, false);
+    if (!wire::is_raw(f.type)) rec.json = nlohmann::json::parse(rec.bytes, nullptr, false);
     r.frames.push_back(std::move(rec));
   });
   dec.feed(std::span(reinterpret_cast<const uint8_t*>(cap.data()), cap.size()));

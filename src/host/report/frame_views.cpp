@@ -50,7 +50,7 @@ void put_bytes(Json& j, std::span<const uint8_t> bytes) {
 
 }  // namespace
 
-bool has_byte_value(wire::Tag type) { return wire::is_stream(type); }
+bool has_byte_value(wire::Tag type) { return wire::is_raw(type); }
 
 std::string base64_encode(std::span<const uint8_t> bytes) {
   static constexpr char kAlphabet[] =
