@@ -19,6 +19,11 @@ inline constexpr const char* kOkSentinel = "/.ktstr_init_ok";  // written last b
 inline constexpr const char* kBusybox = "/bin/busybox";         // its applets link to it
 inline constexpr const char* kToolDir = "/usr/local/bin";        // links to packed host programs
 inline constexpr const char* kKernelConfigPrefix = "/boot/config-";  // + the kernel's release
+// Not packed: made by init at boot (docs/protocol.md, "The output tree"). $KTSTR_OUTPUT names the
+// directory whose tree init sends back at teardown; cores land in its cores/.
+inline constexpr const char* kOutputEnv = "KTSTR_OUTPUT";
+inline constexpr const char* kOutputDir = "/run/ktstr/output";
+inline constexpr const char* kCorePattern = "/run/ktstr/output/cores/%e.%p.core";
 
 // /args and /sched_args hold one argument per line. An argument may itself hold newlines (a
 // multi-line `sh -c` script), so each line escapes `\` as `\\` and a newline as `\n`.

@@ -80,6 +80,10 @@ inline constexpr Tag kFent = make_tag("FENT");
 inline constexpr Tag kFdat = make_tag("FDAT");
 inline constexpr Tag kFskp = make_tag("FSKP");
 inline constexpr Tag kFend = make_tag("FEND");
+// Host -> guest on the data lane: {"frames":N}, the lane frames the host received intact, sent
+// when FEND arrived there. init waits for it before DONE: a write on the port returns once the
+// data is queued, not once QEMU has passed it on, and the reboot after DONE would drop the rest.
+inline constexpr Tag kLack = make_tag("LACK");
 // Host -> guest (docs/protocol.md)
 inline constexpr Tag kRsiz = make_tag("RSIZ");
 inline constexpr Tag kStop = make_tag("STOP");

@@ -78,6 +78,7 @@ std::vector<std::string> cmdline_words(const Config& c) {
   if (c.stdin_forward != d.stdin_forward) put("KTSTR_STDIN", c.stdin_forward ? "1" : "0");
   if (c.expect_exit != d.expect_exit) put("KTSTR_EXPECT_EXIT", std::to_string(c.expect_exit));
   if (c.on_failure_timeout_s != d.on_failure_timeout_s) put("KTSTR_ON_FAILURE_TIMEOUT", std::to_string(c.on_failure_timeout_s));
+  if (c.output_limit != d.output_limit) put("KTSTR_OUTPUT_LIMIT", std::to_string(c.output_limit));
   return w;
 }
 
@@ -144,6 +145,8 @@ CmdlineResult parse_cmdline(std::string_view text) {
         c.on_failure_timeout_s = Config{}.on_failure_timeout_s;
         bad(key, val, "expected seconds (1-3600)");
       }
+    } else if (key == "KTSTR_OUTPUT_LIMIT") {
+      if (!parse_uint(val, c.output_limit)) bad(key, val, "expected bytes (0-18446744073709551615)");
     } else if (key == "KTSTR_DEBUG_FAULT") {
       if (val == "segv" || val == "abort") c.debug_fault = val;
       else bad(key, val, "expected segv or abort");

@@ -62,6 +62,7 @@ void send_done(Com2& com2, const RunResult& r, uint64_t init_start_ms) {
                   std::to_string(com2.frames_sent()) + ",\"bytes\":{" + bytes + "},\"timings_ms\":{" +
                   timings + "}";
   if (!r.reason.empty()) v += ",\"reason\":" + json_str(r.reason);
+  if (!r.lane_json.empty()) v += ",\"lane\":" + r.lane_json;
   v += "}";
   com2.send(wire::kDone, v);
   console_note("done " + v);

@@ -50,11 +50,13 @@ class Com2 {
   const std::map<std::string, uint64_t>& value_bytes() const { return bytes_; }
   // Writes everything queued (blocking), then waits until the UART has sent it.
   void drain();
+  // Writes everything queued (blocking), without waiting for the UART: a bulk sender that runs
+  // outside the loop (the output tree) keeps the queue from growing.
+  void flush();
 
  private:
   void write_frame(const uint8_t* p, size_t n);
   void on_writable();
-  void flush();  // blocking: until the queue is empty
 
   UniqueFd fd_;
   std::string path_;

@@ -37,6 +37,7 @@ void set_environment(const Config& config) {
   setenv("TERM", config.term.c_str(), 1);
   if (!config.colorterm.empty()) setenv("COLORTERM", config.colorterm.c_str(), 1);
   setenv("KTSTR_GUEST_INIT", "1", 1);
+  setenv(initramfs::kOutputEnv, initramfs::kOutputDir, 1);  // made by prepare_output_dir()
   // `ktstr-vm suite --retries`: the payload may want to know it is a rerun.
   if (config.attempt) setenv("KTSTR_ATTEMPT", std::to_string(config.attempt).c_str(), 1);
   ::mkdir("/root", 0700);

@@ -23,6 +23,7 @@
 #include "ktstr/initramfs.hpp"
 #include "log.hpp"
 #include "mounts.hpp"
+#include "output_dir.hpp"
 #include "reboot.hpp"
 #include "shell_path.hpp"
 #include "run_path.hpp"
@@ -72,6 +73,7 @@ int main() {
   } else {
     // 5. Environment for every child, set before any child (or thread) exists.
     set_environment(config);
+    prepare_output_dir();
     inject_debug_fault(config);
     // 6. The run itself: the test path or the shell path.
     result = mode == GuestMode::test ? run_payload_path(config, com2, con.com1)

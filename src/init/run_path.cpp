@@ -8,6 +8,7 @@
 #include "failure_hook.hpp"
 #include "guest_core.hpp"
 #include "kmsg.hpp"
+#include "output_send.hpp"
 #include "payload.hpp"
 #include "telemetry.hpp"
 #include "trace.hpp"
@@ -119,6 +120,7 @@ void PayloadRun::tear_down() {
   if (trace_.dump_started()) trace_.wait_dump_complete(after_ms(kDumpWaitMs));
   trace_.stop(after_ms(kTraceDrainMs));
   core_.end_leftovers();
+  send_output_tree(core_.config(), com2_, result_);  // after every writer ended, before DONE
   uint64_t drain_start = boottime_ns();
   // Queued records, and what teardown made the kernel say. Bounded: a flood may not hold the
   // reboot forever, but what is left behind is said, never silently dropped.

@@ -17,6 +17,7 @@ struct RunResult {
   uint64_t attached_ms = 0, payload_start_ms = 0, payload_exit_ms = 0, teardown_ms = 0;
   uint64_t drain_queued_ms = 0;  // time spent at the end sending what was still queued (kernel
                                  // records read at teardown, frames waiting for the UART)
+  std::string lane_json;         // DONE's "lane" object when init wrote on the data lane, else empty
 };
 
 // Sends PHAS {"phase":name} and records the phase for crash reports (name: static storage).

@@ -10,6 +10,7 @@
 #include "guest_core.hpp"
 #include "ktstr/initramfs.hpp"
 #include "motd.hpp"
+#include "output_send.hpp"
 #include "pty_shell.hpp"
 #include "spawn.hpp"
 #include "stop_process.hpp"
@@ -125,6 +126,7 @@ RunResult run_shell_path(const Config& config, Com2& com2, bool exec_mode) {
   core.stop_scheduler(result);
   core.end_leftovers();
   console.drain();
+  if (exec_mode) send_output_tree(config, com2, result);  // after every writer ended, before DONE
   return result;
 }
 

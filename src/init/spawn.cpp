@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "ktstr/exit_codes.hpp"
@@ -33,6 +34,12 @@ void child_restore_signals(const sigset_t* mask) {
   sigset_t empty;
   sigemptyset(&empty);
   sigprocmask(SIG_SETMASK, mask ? mask : &empty, nullptr);
+}
+
+// Core dumps (into $KTSTR_OUTPUT/cores) for every child; PID 1's own limit stays as it was.
+void child_allow_core() {
+  rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+  setrlimit(RLIMIT_CORE, &unlimited);
 }
 
 [[noreturn]] void child_exec(char* const* argv, int err_fd) {
@@ -81,6 +88,7 @@ SpawnResult spawn(const SpawnSpec& spec) {
     child_isolate(spec);
     child_redirect(spec.stdin_fd, spec.stdout_fd, spec.stderr_fd);
     child_restore_signals(spec.mask);
+    child_allow_core();
     child_exec(argv.data(), err_write.get());
   }
   // Also set the group from the parent: whichever runs first, the group exists before we signal it.

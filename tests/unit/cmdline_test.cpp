@@ -122,6 +122,7 @@ ktstr::Config every_key_set() {
   c.stdin_forward = true;
   c.expect_exit = 255;
   c.on_failure_timeout_s = 3600;
+  c.output_limit = 18446744073709551615ull;
   return c;
 }
 
@@ -137,7 +138,7 @@ std::string joined(const std::vector<std::string>& words) {
 TEST(Cmdline, EveryKeyRoundTrips) {
   ktstr::Config c = every_key_set();
   std::vector<std::string> words = ktstr::cmdline_words(c);
-  EXPECT_EQ(words.size(), 17u) << joined(words);  // one word per key of docs/cmdline.md
+  EXPECT_EQ(words.size(), 18u) << joined(words);  // one word per key of docs/cmdline.md
   auto r = parse_cmdline(joined(words));
   EXPECT_TRUE(r.warnings.empty()) << joined(r.warnings);
   EXPECT_EQ(r.config, c) << joined(words);
@@ -161,7 +162,8 @@ TEST(Cmdline, EachKeyAloneRoundTrips) {
       with_one(&ktstr::Config::colorterm), with_one(&ktstr::Config::topo),
       with_one(&ktstr::Config::debug_fault), with_one(&ktstr::Config::attempt),
       with_one(&ktstr::Config::stdin_forward), with_one(&ktstr::Config::expect_exit),
-      with_one(&ktstr::Config::on_failure_timeout_s)};
+      with_one(&ktstr::Config::on_failure_timeout_s),
+      with_one(&ktstr::Config::output_limit)};
   for (const ktstr::Config& c : singles) {
     std::vector<std::string> words = ktstr::cmdline_words(c);
     ASSERT_EQ(words.size(), 1u) << joined(words);
@@ -228,4 +230,20 @@ TEST(Cmdline, OnFailureKeys) {
   EXPECT_EQ(bad.config.expect_exit, 0u);
   EXPECT_EQ(bad.config.on_failure_timeout_s, 30u);
   EXPECT_EQ(parse_cmdline("KTSTR_ON_FAILURE_TIMEOUT=3601").config.on_failure_timeout_s, 30u);
+}
+
+// KTSTR_OUTPUT_LIMIT: 0 by default (no output tree is sent); any u64 byte count; anything else
+// is warned about and stays 0.
+TEST(Cmdline, OutputLimitKey) {
+  EXPECT_EQ(ktstr::Config{}.output_limit, 0u);
+  auto r = parse_cmdline("KTSTR_OUTPUT_LIMIT=1073741824");
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_EQ(r.config.output_limit, 1073741824u);
+  EXPECT_EQ(ktstr::cmdline_words(r.config), std::vector<std::string>{"KTSTR_OUTPUT_LIMIT=1073741824"});
+  for (const char* bad : {"KTSTR_OUTPUT_LIMIT=", "KTSTR_OUTPUT_LIMIT=-1", "KTSTR_OUTPUT_LIMIT=1G",
+                          "KTSTR_OUTPUT_LIMIT=18446744073709551616"}) {
+    auto b = parse_cmdline(bad);
+    EXPECT_EQ(b.warnings.size(), 1u) << bad;
+    EXPECT_EQ(b.config.output_limit, 0u) << bad;
+  }
 }
