@@ -30,6 +30,9 @@ struct Config {
   std::string debug_fault;            // KTSTR_DEBUG_FAULT=segv|abort: test hook for crash handling
   uint32_t attempt = 0;               // KTSTR_ATTEMPT: a suite's attempt number (1-based), 0 = unset
   bool stdin_forward = false;         // KTSTR_STDIN=1: the host forwards its stdin (STDI frames)
+  uint32_t expect_exit = 0;           // KTSTR_EXPECT_EXIT: the payload status that passes (0-255); another
+                                      // status (or a timeout) runs the on-failure hook (/on_failure)
+  uint32_t on_failure_timeout_s = 30; // KTSTR_ON_FAILURE_TIMEOUT: the hook's own timeout (1-3600 s)
   uint64_t output_limit = 0;          // KTSTR_OUTPUT_LIMIT: bytes of file data of the output tree
                                       // init sends at teardown; 0 = the host takes no tree
 
@@ -50,7 +53,8 @@ CmdlineResult parse_cmdline(std::string_view text);
 // that differs from its default (Config{}), none for a default, so the words stay few (the
 // kernel hands each to init as an environment variable and panics past 32). Order: KTSTR_TOPO,
 // KTSTR_MODE, the terminal (COLS, ROWS, TERM, COLORTERM), then TIMEOUT, LOG, ATTACH_TIMEOUT_MS,
-// TELEMETRY, STATS_MS, HEARTBEAT_MS, DEBUG_FAULT, ATTEMPT, STDIN, OUTPUT_LIMIT. A function of `c` alone: the same
+// TELEMETRY, STATS_MS, HEARTBEAT_MS, DEBUG_FAULT, ATTEMPT, STDIN, EXPECT_EXIT, ON_FAILURE_TIMEOUT,
+// OUTPUT_LIMIT. A function of `c` alone: the same
 // Config gives the same words, whatever the process's environment.
 // Values are written as they are. A value the parser refuses (a number out of its range, an
 // unknown log level) reaches the guest, which warns and keeps its default, as for any bad word.

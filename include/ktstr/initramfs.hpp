@@ -11,6 +11,7 @@ inline constexpr const char* kScheduler = "/scheduler";     // scheduler binary 
 inline constexpr const char* kSchedArgs = "/sched_args";    // its arguments, one per line
 inline constexpr const char* kArgs = "/args";               // payload argv, one per line
 inline constexpr const char* kExecCmd = "/exec_cmd";        // shell mode: run with sh -c
+inline constexpr const char* kOnFailure = "/on_failure";    // test mode: sh -c after a failed payload
 inline constexpr const char* kIncludeDir = "/include-files";
 inline constexpr const char* kSchedEnable = "/sched_enable";   // `echo VALUE > /path` lines
 inline constexpr const char* kSchedDisable = "/sched_disable";

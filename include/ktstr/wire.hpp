@@ -17,7 +17,7 @@ inline constexpr uint32_t kProtocolVersion = 1;
 inline constexpr size_t kHeaderSize = 20;
 inline constexpr size_t kCrcSize = 4;
 inline constexpr size_t kMaxValue = 65536;
-// Stream values (SOUT/SERR/SLOG/ILOG) are chunked to at most this many bytes per frame.
+// Stream values (SOUT/SERR/SLOG/ILOG/HOOK) are chunked to at most this many bytes per frame.
 // 8 KiB, not the 4 KiB first planned: a frame costs 25 fixed bytes plus COBS' 1 in 254, so
 // 4 KiB frames spend 1.06 % on framing and 8 KiB frames 0.7 % (budget: <= 1 %). Chunks are cut
 // at whatever a read returned, so bigger frames add no latency. Decoders accept N <= kMaxValue.
@@ -68,6 +68,10 @@ inline constexpr Tag kStat = make_tag("STAT");
 // more it accepts beyond them: {"taken":N,"window":W,"closed":bool}. The host never has more
 // than `window` bytes in flight, so init's buffer and the tty's input queue stay bounded.
 inline constexpr Tag kSack = make_tag("SACK");
+// The on-failure hook (run --on-failure, /on_failure): its stdout and stderr, raw bytes (HOOK, a
+// stream counted in DONE's bytes), then once when it ended: {"code"|"signal","timed_out","ms"}.
+inline constexpr Tag kHook = make_tag("HOOK");
+inline constexpr Tag kHend = make_tag("HEND");
 // The output tree ($KTSTR_OUTPUT), sent at teardown on the data lane, or on COM2 when the guest
 // has no lane (docs/protocol.md, "The output tree"): one FENT per entry (JSON: path, kind, mode,
 // size, ...), a regular file's bytes in FDAT frames (raw) right after its FENT, FSKP for an
@@ -76,19 +80,21 @@ inline constexpr Tag kFent = make_tag("FENT");
 inline constexpr Tag kFdat = make_tag("FDAT");
 inline constexpr Tag kFskp = make_tag("FSKP");
 inline constexpr Tag kFend = make_tag("FEND");
+// Host -> guest on the data lane: {"frames":N}, the lane frames the host received intact, sent
+// when FEND arrived there. init waits for it before DONE: a write on the port returns once the
+// data is queued, not once QEMU has passed it on, and the reboot after DONE would drop the rest.
+inline constexpr Tag kLack = make_tag("LACK");
 // Host -> guest (docs/protocol.md)
 inline constexpr Tag kRsiz = make_tag("RSIZ");
 inline constexpr Tag kStop = make_tag("STOP");
 // The host's stdin for the payload (or exec command): raw bytes; an empty value is its end.
 inline constexpr Tag kStdi = make_tag("STDI");
-// On the data lane, host -> guest: the host has read the lane up to the output tree's FEND (or
-// found the lane damaged): {"frames":N} (lane frames received), plus "error" when damaged. The
-// guest waits for it before DONE: a lane write returns once the data is queued in the guest, and
-// QEMU drops what it has not yet passed on when the guest reboots.
-inline constexpr Tag kFack = make_tag("FACK");
+// The host's watchdog fired: write these SysRq keys to /proc/sysrq-trigger before the VM is
+// killed, {"keys":"Dw"} (init takes only keys from its own short allow-list).
+inline constexpr Tag kSyrq = make_tag("SYRQ");
 
 // True for the types whose value is raw stream bytes rather than a JSON object.
-constexpr bool is_stream(Tag t) { return t == kSout || t == kSerr || t == kSlog || t == kIlog; }
+constexpr bool is_stream(Tag t) { return t == kSout || t == kSerr || t == kSlog || t == kIlog || t == kHook; }
 // True for the types whose value is raw bytes rather than a JSON object: the streams, file data
 // and the host's stdin.
 constexpr bool is_raw(Tag t) { return is_stream(t) || t == kFdat || t == kStdi; }

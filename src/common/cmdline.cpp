@@ -76,6 +76,8 @@ std::vector<std::string> cmdline_words(const Config& c) {
   if (c.debug_fault != d.debug_fault) put("KTSTR_DEBUG_FAULT", c.debug_fault);
   if (c.attempt != d.attempt) put("KTSTR_ATTEMPT", std::to_string(c.attempt));
   if (c.stdin_forward != d.stdin_forward) put("KTSTR_STDIN", c.stdin_forward ? "1" : "0");
+  if (c.expect_exit != d.expect_exit) put("KTSTR_EXPECT_EXIT", std::to_string(c.expect_exit));
+  if (c.on_failure_timeout_s != d.on_failure_timeout_s) put("KTSTR_ON_FAILURE_TIMEOUT", std::to_string(c.on_failure_timeout_s));
   if (c.output_limit != d.output_limit) put("KTSTR_OUTPUT_LIMIT", std::to_string(c.output_limit));
   return w;
 }
@@ -136,6 +138,13 @@ CmdlineResult parse_cmdline(std::string_view text) {
     } else if (key == "KTSTR_STDIN") {
       if (val == "0" || val == "1") c.stdin_forward = val == "1";
       else bad(key, val, "expected 0 or 1");
+    } else if (key == "KTSTR_EXPECT_EXIT") {
+      if (!parse_uint(val, c.expect_exit, 255)) bad(key, val, "expected an exit status (0-255)");
+    } else if (key == "KTSTR_ON_FAILURE_TIMEOUT") {
+      if (!parse_uint(val, c.on_failure_timeout_s, 3600) || c.on_failure_timeout_s == 0) {
+        c.on_failure_timeout_s = Config{}.on_failure_timeout_s;
+        bad(key, val, "expected seconds (1-3600)");
+      }
     } else if (key == "KTSTR_OUTPUT_LIMIT") {
       if (!parse_uint(val, c.output_limit)) bad(key, val, "expected bytes (0-18446744073709551615)");
     } else if (key == "KTSTR_DEBUG_FAULT") {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "host_control.hpp"  // json_uint_member
 #include "ktstr/json_str.hpp"
 #include "ktstr/lane.hpp"
 
@@ -32,7 +33,6 @@ std::string find_lane_port(const std::string& sysfs_dir) {
 }
 
 bool LaneWriter::open(const std::string& path, std::string& error) {
-  // Read and write: the host's FACK comes back on the same port.
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (!fd.valid()) {
     error = errno_message("open " + path, errno);
@@ -104,36 +104,52 @@ bool LaneWriter::write(wire::Tag type, const void* value, size_t n) {
   return true;
 }
 
-bool LaneWriter::wait_for(wire::Tag type) {
-  if (failed()) return false;
-  bool seen = false;
-  lane::LaneDecoder decoder([&](const wire::Frame& f) { seen = seen || f.type == type; });
+bool LaneWriter::wait_ack(uint64_t deadline_ns, std::string& error) {
+  if (!fd_.valid()) {
+    error = "the lane is not open";
+    return false;
+  }
+  bool got = false;
+  uint32_t acked_frames = 0;
+  lane::LaneDecoder decoder([&](const wire::Frame& f) {
+    if (f.type != wire::kLack || got) return;
+    got = true;
+    std::string_view json(reinterpret_cast<const char*>(f.value.data()), f.value.size());
+    if (!json_uint_member(json, "frames", UINT32_MAX, acked_frames)) acked_frames = UINT32_MAX;
+  });
   char buf[4096];
-  while (!seen) {
-    if (decoder.damaged()) return fail("the host's frames on " + name_ + " are damaged: " + decoder.damage());
-    ssize_t n = ::read(fd_.get(), buf, sizeof buf);
-    if (n > 0) {
-      decoder.feed(std::string_view(buf, size_t(n)));
+  while (!got && !decoder.damaged()) {
+    ssize_t r = ::read(fd_.get(), buf, sizeof buf);
+    if (r > 0) {
+      decoder.feed(std::string_view(buf, size_t(r)));
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN) return fail(errno_message("read " + name_, errno));
-    int timeout_ms = 1000;
-    if (deadline_ns_) {
-      uint64_t now = boottime_ns();
-      if (now >= deadline_ns_)
-        return fail("deadline passed waiting for the host's " + std::string(type.view()) + " on " + name_);
-      timeout_ms = int(std::min<uint64_t>((deadline_ns_ - now + 999999) / 1000000, 1000));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno != EAGAIN) {
+      error = errno_message("read " + name_, errno);
+      return false;
+    }
+    uint64_t now = boottime_ns();
+    if (now >= deadline_ns) {
+      error = "no acknowledgement from the host";
+      return false;
     }
     pollfd pfd{fd_.get(), POLLIN, 0};
-    int r = ::poll(&pfd, 1, timeout_ms);
-    if (r < 0 && errno != EINTR) return fail(errno_message("poll " + name_, errno));
-    // n == 0 or POLLHUP: no host on the other end now; wait without spinning, up to the deadline.
-    if (n == 0 || (r > 0 && !(pfd.revents & POLLIN))) {
-      timespec pause{0, 10 * 1000 * 1000};
+    int wait_ms = int(std::min<uint64_t>((deadline_ns - now + 999999) / 1000000, 1000));
+    if (::poll(&pfd, 1, wait_ms) > 0 && !(pfd.revents & POLLIN)) {
+      timespec pause{0, 10 * 1000 * 1000};  // POLLHUP without a host: do not spin
       ::nanosleep(&pause, nullptr);
     }
   }
+  if (!got) {
+    error = "the host's acknowledgement was damaged: " + decoder.damage();
+    return false;
+  }
+  if (acked_frames != seq_) {
+    error = "the host acknowledged " + std::to_string(acked_frames) + " frames of " + std::to_string(seq_);
+    return false;
+  }
+  acked_ = true;
   return true;
 }
 
@@ -141,6 +157,7 @@ std::string LaneWriter::done_json() const {
   std::string bytes;
   for (const auto& [type, n] : bytes_) bytes += (bytes.empty() ? "" : ",") + json_str(type) + ":" + std::to_string(n);
   std::string v = "{\"frames\":" + std::to_string(seq_) + ",\"bytes\":{" + bytes + "}";
+  v += std::string(",\"acked\":") + (acked_ ? "true" : "false");
   if (failed()) v += ",\"error\":" + json_str(error_);
   return v + "}";
 }

@@ -21,7 +21,8 @@ std::string find_lane_port(const std::string& sysfs_dir = "/sys/class/virtio-por
 
 class LaneWriter {
  public:
-  // Opens the port for writing (non-blocking: waits go through poll and the deadline).
+  // Opens the port (non-blocking: waits go through poll and the deadline); reads are the host's
+  // acknowledgement (wait_ack).
   [[nodiscard]] bool open(const std::string& path, std::string& error);
   // Writes on an fd already open (tests: a pipe). The writer owns it.
   void adopt(UniqueFd fd, std::string name);
@@ -34,11 +35,12 @@ class LaneWriter {
   // call is then a no-op that returns false, so a stream is never continued after a hole.
   bool write(wire::Tag type, const void* value, size_t n);
   bool write(wire::Tag type, std::string_view value) { return write(type, value.data(), value.size()); }
-  // Waits, up to the deadline, for the host's frame of `type` on the lane (host -> guest: FACK,
-  // the host has read up to the tree's end). A write returns once its data is queued in the
-  // guest; QEMU drops what it has not yet passed to the host when the guest reboots, so DONE
-  // waits for this. False (the writer failed) at the deadline or on an error.
-  bool wait_for(wire::Tag type);
+
+  // After the last frame: waits (bounded by `deadline_ns`) for the host's LACK on the lane's other
+  // direction saying it received every frame written. False, with `error`, if none came, it was
+  // damaged, or it counts other than frames().
+  [[nodiscard]] bool wait_ack(uint64_t deadline_ns, std::string& error);
+  bool acked() const { return acked_; }
 
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
@@ -57,6 +59,7 @@ class LaneWriter {
   uint32_t seq_ = 0;
   std::map<std::string, uint64_t> bytes_;
   std::string error_;
+  bool acked_ = false;
 };
 
 }  // namespace ktstr::init

@@ -54,6 +54,7 @@ class GuestCore {
   // Also called when the scheduler dies after it attached (wait_for() ends by itself).
   void on_scheduler_death(std::function<void()> f) { on_sched_death_ = std::move(f); }
   bool scheduler_died() const { return sched_died_; }
+  bool stop_requested() const { return stop_requested_; }  // the host sent STOP
 
   // Starts KTSTR_TIMEOUT's clock (if set), right before the main child is spawned. False with
   // `error` naming the failed call if it cannot: the child must not run without its timeout.

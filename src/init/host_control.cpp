@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include <spdlog/spdlog.h>
@@ -20,6 +21,27 @@ bool json_uint_member(std::string_view json, std::string_view key, uint32_t max,
   auto [end, ec] = std::from_chars(json.data() + p, json.data() + json.size(), v);
   if (ec != std::errc() || v > max) return false;
   out = uint32_t(v);
+  return true;
+}
+
+bool sysrq_keys(std::string_view json, std::string& allowed, std::string& refused) {
+  constexpr size_t kMaxKeys = 16;  // the host asks for two
+  allowed.clear();
+  refused.clear();
+  size_t p = json.find("\"keys\"");
+  if (p == std::string_view::npos) return false;
+  p = json.find_first_not_of(" \t\r\n", p + 6);
+  if (p == std::string_view::npos || json[p] != ':') return false;
+  p = json.find_first_not_of(" \t\r\n", p + 1);
+  if (p == std::string_view::npos || json[p] != '"') return false;
+  size_t end = json.find('"', p + 1);
+  if (end == std::string_view::npos) return false;
+  std::string_view keys = json.substr(p + 1, std::min(end - p - 1, kMaxKeys));
+  for (char c : keys) {
+    bool ok = kHostSysrqKeys.find(c) != std::string_view::npos;
+    std::string& to = ok ? allowed : refused;
+    if (to.find(c) == std::string::npos) to += c;
+  }
   return true;
 }
 
@@ -71,9 +93,37 @@ void HostControl::on_frame(const wire::Frame& f) {
     if (handlers_.on_stop) handlers_.on_stop();
   } else if (f.type == wire::kStdi && handlers_.on_stdin) {
     handlers_.on_stdin(v);
+  } else if (f.type == wire::kSyrq) {
+    on_sysrq(v);
   } else {
     spdlog::warn("host control: ignoring a {} frame", std::string(f.type.view()));
   }
+}
+
+// The host's watchdog fired: the dumps it asks for, written to /proc/sysrq-trigger (which takes
+// one key per write; its sysrq mask applies to keyboards only). The kernel writes each dump
+// before the write returns: the forwarders (KMSG, trace_pipe) carry them on from the loop.
+void HostControl::on_sysrq(std::string_view json) {
+  constexpr unsigned kMaxRequests = 4;  // one per watchdog firing; more is a broken host
+  std::string allowed, refused;
+  if (++sysrq_requests_ > kMaxRequests) {
+    if (sysrq_requests_ == kMaxRequests + 1) spdlog::warn("host control: more than {} SYRQ frames, ignoring them", kMaxRequests);
+    return;
+  }
+  if (!sysrq_keys(json, allowed, refused)) {
+    spdlog::warn("host control: bad SYRQ value {}", std::string(json.substr(0, 100)));
+    return;
+  }
+  if (!refused.empty()) spdlog::warn("host control: SYRQ: refused SysRq key(s) \"{}\" (only \"{}\")", refused, kHostSysrqKeys);
+  if (allowed.empty()) return;
+  UniqueFd fd(::open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    spdlog::warn("{}", errno_message("open /proc/sysrq-trigger", errno));
+    return;
+  }
+  spdlog::info("host control: the host's watchdog asks for SysRq {}", allowed);
+  for (char key : allowed)
+    if (!write_all(fd.get(), &key, 1)) spdlog::warn("{}", errno_message(std::string("SysRq ") + key, errno));
 }
 
 }  // namespace ktstr::init

@@ -22,6 +22,9 @@ constexpr uint64_t kBytesPerS = 8ull << 20;
 constexpr uint64_t kMaxS = 24 * 3600;
 // BEAT on COM2 while the lane carries the tree: the host's silence watchdog watches COM2.
 constexpr uint64_t kBeatNs = 1000ull * 1000 * 1000;
+// The host's LACK after the tree: it answers as soon as FEND arrives, so this bounds only a host
+// that does not answer (the wait costs that much once, and DONE's lane.acked says false).
+constexpr uint64_t kAckWaitNs = 5ull * 1000 * 1000 * 1000;
 
 uint64_t deadline_for(uint64_t limit) {
   uint64_t s = std::min(kBaseS + limit / kBytesPerS, kMaxS);
@@ -76,11 +79,13 @@ void send_output_tree(const Config& config, Com2& com2, RunResult& result) {
   TreeLimits limits;
   limits.bytes = config.output_limit;
   TreeTotals t = send_tree(root.get(), limits, sink);
-  // The host's FACK: until it comes, the tree's last bytes may still sit in the guest's queue.
-  if (lane.is_open() && t.complete && !lane.wait_for(wire::kFack)) t.complete = false;
 
   const uint64_t ms = (boottime_ns() - start) / 1000000;
   const char* via = lane.is_open() ? "the data lane" : "COM2";
+  if (lane.is_open() && t.complete) {
+    // Until the host has it all: the reboot after DONE would drop what QEMU still holds.
+    if (std::string err; !lane.wait_ack(boottime_ns() + kAckWaitNs, err)) spdlog::warn("data lane: {}", err);
+  }
   if (lane.is_open()) result.lane_json = lane.done_json();
   if (!t.complete) {
     spdlog::error("output tree: {}; the tree is incomplete", lane.is_open() ? lane.error() : com2_error);

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "exit_frame.hpp"
+#include "failure_hook.hpp"
 #include "guest_core.hpp"
 #include "kmsg.hpp"
 #include "output_send.hpp"
@@ -35,7 +36,7 @@ class PayloadRun {
 
   bool set_up();           // the core, kernel log, host control, tracing
   bool start_scheduler();  // true if there is none, or it is attached
-  void run_payload();      // spawn, forward, watch the scheduler, the timeout and STOP
+  void run_payload();      // spawn, forward, watch the scheduler, the timeout and STOP; the hook if it failed
   void tear_down();        // reverse order, every step bounded
   const RunResult& result() const { return result_; }
 
@@ -108,6 +109,9 @@ void PayloadRun::run_payload() {
   payload_.drain(kOrphanIdleMs, after_ms(kDrainDeadlineMs));
   send_exit(com2_, payload_.status(), ending.exit_timed_out(), payload_.exit_code());
   core_.settle(result_, ending, payload_.exit_code(), "payload");
+  const Config& c = core_.config();
+  if (payload_failed(ending.timed_out, ending.stopped, payload_.exit_code(), c.expect_exit))
+    run_failure_hook(core_.loop(), core_.reaper(), com2_, c.on_failure_timeout_s, [this] { return core_.stop_requested(); });
 }
 
 void PayloadRun::tear_down() {

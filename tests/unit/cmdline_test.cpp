@@ -120,6 +120,8 @@ ktstr::Config every_key_set() {
   c.debug_fault = "segv";
   c.attempt = 1000;
   c.stdin_forward = true;
+  c.expect_exit = 255;
+  c.on_failure_timeout_s = 3600;
   c.output_limit = 18446744073709551615ull;
   return c;
 }
@@ -136,7 +138,7 @@ std::string joined(const std::vector<std::string>& words) {
 TEST(Cmdline, EveryKeyRoundTrips) {
   ktstr::Config c = every_key_set();
   std::vector<std::string> words = ktstr::cmdline_words(c);
-  EXPECT_EQ(words.size(), 16u) << joined(words);  // one word per key of docs/cmdline.md
+  EXPECT_EQ(words.size(), 18u) << joined(words);  // one word per key of docs/cmdline.md
   auto r = parse_cmdline(joined(words));
   EXPECT_TRUE(r.warnings.empty()) << joined(r.warnings);
   EXPECT_EQ(r.config, c) << joined(words);
@@ -159,7 +161,9 @@ TEST(Cmdline, EachKeyAloneRoundTrips) {
       with_one(&ktstr::Config::rows),      with_one(&ktstr::Config::term),
       with_one(&ktstr::Config::colorterm), with_one(&ktstr::Config::topo),
       with_one(&ktstr::Config::debug_fault), with_one(&ktstr::Config::attempt),
-      with_one(&ktstr::Config::stdin_forward), with_one(&ktstr::Config::output_limit)};
+      with_one(&ktstr::Config::stdin_forward), with_one(&ktstr::Config::expect_exit),
+      with_one(&ktstr::Config::on_failure_timeout_s),
+      with_one(&ktstr::Config::output_limit)};
   for (const ktstr::Config& c : singles) {
     std::vector<std::string> words = ktstr::cmdline_words(c);
     ASSERT_EQ(words.size(), 1u) << joined(words);
@@ -209,6 +213,23 @@ TEST(Cmdline, StdinKey) {
   ASSERT_EQ(bad.warnings.size(), 1u);
   EXPECT_EQ(bad.warnings[0], "KTSTR_STDIN=yes: expected 0 or 1, using the default");
   EXPECT_FALSE(bad.config.stdin_forward);
+}
+
+// The on-failure hook's keys: the status that passes (0-255, default 0) and the hook's timeout
+// (1-3600 s, default 30); a bad value is warned about and keeps the default.
+TEST(Cmdline, OnFailureKeys) {
+  ktstr::Config d;
+  EXPECT_EQ(d.expect_exit, 0u);
+  EXPECT_EQ(d.on_failure_timeout_s, 30u);
+  auto r = parse_cmdline("KTSTR_EXPECT_EXIT=3 KTSTR_ON_FAILURE_TIMEOUT=5");
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_EQ(r.config.expect_exit, 3u);
+  EXPECT_EQ(r.config.on_failure_timeout_s, 5u);
+  auto bad = parse_cmdline("KTSTR_EXPECT_EXIT=256 KTSTR_ON_FAILURE_TIMEOUT=0");
+  ASSERT_EQ(bad.warnings.size(), 2u);
+  EXPECT_EQ(bad.config.expect_exit, 0u);
+  EXPECT_EQ(bad.config.on_failure_timeout_s, 30u);
+  EXPECT_EQ(parse_cmdline("KTSTR_ON_FAILURE_TIMEOUT=3601").config.on_failure_timeout_s, 30u);
 }
 
 // KTSTR_OUTPUT_LIMIT: 0 by default (no output tree is sent); any u64 byte count; anything else

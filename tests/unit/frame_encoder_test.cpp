@@ -154,4 +154,9 @@ TEST(FrameEncoder, ClassifiesFrameTypes) {
   EXPECT_TRUE(w::is_known(w::kDone));
   EXPECT_TRUE(w::is_known(w::kStop));
   EXPECT_FALSE(w::is_known(w::make_tag("XXXX")));
+  // The on-failure hook's output is a stream (counted in DONE's bytes), its end a control frame;
+  // SYRQ goes the other way.
+  EXPECT_TRUE(w::is_stream(w::kHook));
+  EXPECT_FALSE(w::is_stream(w::kHend));
+  for (w::Tag t : {w::kHook, w::kHend, w::kSyrq}) EXPECT_TRUE(w::is_known(t)) << t.view();
 }

@@ -41,6 +41,18 @@ TEST(GuestConfig, PlainRunSaysOnlyItsShape) {
   EXPECT_EQ(guest_cmdline_words(RunOptions{}, VmMode::run, {}), std::vector<std::string>{"KTSTR_TOPO=1,1,2,1"});
 }
 
+// The on-failure hook's keys go out only with a hook (the kernel's limit of 32 words): the
+// expected status (a suite's expect_exit) and the hook's timeout.
+TEST(GuestConfig, HookKeysOnlyWithAHook) {
+  RunOptions o;
+  o.expect_exit = 3;
+  o.on_failure_timeout_s = 9;
+  EXPECT_EQ(guest_cmdline_words(o, VmMode::run, {}), std::vector<std::string>{"KTSTR_TOPO=1,1,2,1"});
+  o.pack.on_failure = "dmesg";
+  EXPECT_EQ(guest_cmdline_words(o, VmMode::run, {}),
+            (std::vector<std::string>{"KTSTR_TOPO=1,1,2,1", "KTSTR_EXPECT_EXIT=3", "KTSTR_ON_FAILURE_TIMEOUT=9"}));
+}
+
 // `run` has no terminal: the host's size and names stay out of its cmdline.
 TEST(GuestConfig, RunLeavesTheTerminalOut) {
   auto words = guest_cmdline_words(RunOptions{}, VmMode::run, {100, 30, "xterm", "truecolor"});

@@ -59,7 +59,7 @@ TEST(OutputCollector, ATreeOnTheLaneArrivesWhole) {
   EXPECT_EQ(c.summary_lines(""), "ktstr-vm: output: 1 file (0.0 MB) -> " + d.path() + "/out\n");
 }
 
-// FACK goes back once, when FEND arrived on the lane (or the lane is damaged): the guest waits
+// LACK goes back once, when FEND arrived on the lane (or the lane is damaged): the guest waits
 // for it before DONE, since QEMU drops what it has not passed on when the guest reboots.
 TEST(OutputCollector, AcksTheTreesEndOnce) {
   ScratchDir d("collector");
@@ -77,7 +77,7 @@ TEST(OutputCollector, AcksTheTreesEndOnce) {
   });
   back.feed(ack);
   back.finish();
-  EXPECT_EQ(got, std::vector<std::string>{R"(FACK 0 {"frames":3})"});
+  EXPECT_EQ(got, std::vector<std::string>{R"(LACK 0 {"frames":3})"});
   EXPECT_EQ(c.take_ack(), "");
 }
 

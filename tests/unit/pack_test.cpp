@@ -121,6 +121,20 @@ TEST_F(PackTest, LayoutFollowsTheContract) {
   EXPECT_TRUE(by.count("bin/sh")) << "busybox applet links";
 }
 
+// The on-failure hook is a file, /on_failure: CMD (multi-line kept) plus one newline; none without one.
+TEST_F(PackTest, OnFailureIsAFile) {
+  pack_initramfs(spec_, (dir_ / "a").string());
+  std::map<std::string, Listed> by;
+  for (auto& e : list_archive((dir_ / "a").string())) by[e.path] = e;
+  EXPECT_EQ(by.count("on_failure"), 0u);
+  spec_.on_failure = "cat /sys/kernel/sched_ext/root/ops\ndmesg | tail";
+  pack_initramfs(spec_, (dir_ / "b").string());
+  by.clear();
+  for (auto& e : list_archive((dir_ / "b").string())) by[e.path] = e;
+  ASSERT_EQ(by.count("on_failure"), 1u);
+  EXPECT_EQ(by["on_failure"].content, "cat /sys/kernel/sched_ext/root/ops\ndmesg | tail\n");
+}
+
 // A missing sentinel is possible on request (to test init's truncation check).
 TEST_F(PackTest, OmitSentinelOnRequest) {
   spec_.omit_ok_sentinel = true;

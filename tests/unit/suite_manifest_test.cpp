@@ -393,3 +393,35 @@ TEST_F(SuiteManifestTest, BootTimeoutKey) {
   EXPECT_EQ(error_of("[[test]]\nname = \"a\"\nargs = [\"true\"]\nboot_timeout = 0\n"),
             write("") + ":4: 'boot_timeout': 0 is out of range 1..604800");
 }
+
+// on_failure and on_failure_timeout at both levels reach the run options; expect_exit reaches
+// them too (the guest runs the hook for a status other than it).
+TEST_F(SuiteManifestTest, OnFailureAtBothLevelsReachesTheRunOptions) {
+  auto m = load_manifest(write(R"(
+[defaults]
+on_failure = "cat /sys/kernel/sched_ext/root/ops"
+on_failure_timeout = 7
+
+[[test]]
+name = "inherits"
+args = ["true"]
+expect_exit = 3
+
+[[test]]
+name = "own"
+args = ["true"]
+on_failure = "dmesg"
+on_failure_timeout = 60
+)"));
+  ASSERT_EQ(m.tests.size(), 2u);
+  EXPECT_EQ(m.tests[0].run.pack.on_failure, "cat /sys/kernel/sched_ext/root/ops");
+  EXPECT_EQ(m.tests[0].run.on_failure_timeout_s, 7u);
+  EXPECT_EQ(m.tests[0].run.expect_exit, 3);
+  EXPECT_EQ(m.tests[1].run.pack.on_failure, "dmesg");
+  EXPECT_EQ(m.tests[1].run.on_failure_timeout_s, 60u);
+  EXPECT_EQ(m.tests[1].run.expect_exit, 0);
+  EXPECT_NE(error_of("[[test]]\nname = \"t\"\nargs = [\"true\"]\non_failure_timeout = 0\n").find("on_failure_timeout"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[test]]\nname = \"t\"\nargs = [\"true\"]\non_failure = 3\n").find("on_failure"),
+            std::string::npos);
+}

@@ -537,3 +537,73 @@ TEST(VerdictHost, OutputFileErrorIsTheLastWord) {
 
 }  // namespace
 }  // namespace ktstr::host
+
+// --- the on-failure hook (HOOK, HEND) ------------------------------------------------------------
+
+namespace ktstr::host {
+namespace {
+
+// The hook's output and end reach the report and one stderr line; the payload's status stays.
+TEST(VerdictHook, HookOutputAndEndAreReportedAndTheStatusStays) {
+  Session s;
+  s.helo().raw(wire::kHook, "simple\n").frame(wire::kHend, {{"code", 0}, {"timed_out", false}, {"ms", 12}});
+  s.frame(wire::kDone, {{"exit_code", 3}, {"bytes", {{"HOOK", 7}}}});
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, 3);
+  EXPECT_EQ(v.reason, "");
+  json r = s->hook().report("cat /sys/kernel/sched_ext/root/ops");
+  EXPECT_EQ(r["ran"], true);
+  EXPECT_EQ(r["exit_code"], 0);
+  EXPECT_EQ(r["timed_out"], false);
+  EXPECT_EQ(r["output"], "simple\n");
+  EXPECT_EQ(r["output_cut"], 0);
+  EXPECT_TRUE(has(s.err(), "ktstr-vm: on-failure hook: exit 0 in 12 ms, 7 bytes of output")) << s.err();
+}
+
+// HOOK bytes are counted against DONE like SOUT: a lost one is a damaged stream.
+TEST(VerdictHook, HookBytesAreCheckedAgainstDone) {
+  Session s;
+  s.helo().raw(wire::kHook, "abc");
+  s.frame(wire::kDone, {{"exit_code", 1}, {"bytes", {{"HOOK", 5}}}});
+  Verdict v = s.verdict();
+  EXPECT_EQ(v.exit_code, ec::kInfrastructure);
+  EXPECT_TRUE(has(v.reason, "HOOK bytes: guest sent 5, host received 3")) << v.reason;
+}
+
+// No hook asked for and none sent: null. A guest that sends hook frames anyway is reported as
+// such; a hook that was asked for and did not run says so.
+TEST(VerdictHook, UnaskedFramesAndAHookThatDidNotRun) {
+  Session quiet;
+  EXPECT_TRUE(quiet->hook().report("").is_null());
+  EXPECT_EQ(quiet->hook().report("dmesg")["ran"], false);
+  Session s;
+  s.helo().raw(wire::kHook, "x").frame(wire::kHend, {{"code", "bad"}}).frame(wire::kHend, {{"code", 1}});
+  json r = s->hook().report("");
+  EXPECT_EQ(r["unasked"], true);
+  EXPECT_EQ(r["ran"], true);
+  EXPECT_TRUE(r["exit_code"].is_null());  // the first HEND counts, and its code is no number
+  EXPECT_EQ(r["extra_ends"], 1);
+  Session half;
+  half.helo().raw(wire::kHook, "x");
+  EXPECT_TRUE(has(half->hook().report("dmesg")["error"].get<std::string>(), "no HEND"));
+}
+
+// A huge output keeps its first and last 64 KiB and says how much was cut between them.
+TEST(VerdictHook, HugeOutputIsBounded) {
+  Session s;
+  s.helo();
+  const size_t chunk = 8192, chunks = 64;  // 512 KiB
+  for (size_t i = 0; i < chunks; ++i) s.raw(wire::kHook, std::string(chunk, char('a' + i % 26)));
+  json r = s->hook().report("yes");
+  const size_t keep = HookRecord::kKeep;
+  EXPECT_EQ(r["output_bytes"], chunk * chunks);
+  EXPECT_EQ(r["output_cut"], chunk * chunks - 2 * keep);
+  std::string out = r["output"];
+  EXPECT_LT(out.size(), 2 * keep + 100);
+  EXPECT_EQ(out.substr(0, 3), "aaa");
+  EXPECT_EQ(out.back(), char('a' + (chunks - 1) % 26));
+  EXPECT_TRUE(has(out, "bytes cut ...]"));
+}
+
+}  // namespace
+}  // namespace ktstr::host

@@ -43,7 +43,7 @@ void say(const std::string& line) { std::fprintf(stderr, "decode: %s\n", line.c_
 
 // Maps --stream to its tag; nullopt for anything but the four stream types.
 std::optional<wire::Tag> stream_tag(std::string_view name) {
-  for (wire::Tag t : {wire::kSout, wire::kSerr, wire::kSlog, wire::kIlog})
+  for (wire::Tag t : {wire::kSout, wire::kSerr, wire::kSlog, wire::kIlog, wire::kHook})
     if (name == t.view()) return t;
   return std::nullopt;
 }
@@ -93,7 +93,7 @@ std::string done_value_problem(std::span<const uint8_t> value) {
 }
 
 // The streams whose byte counts DONE reports and the host checks (as `run` does).
-constexpr const char* kCountedStreams[] = {"SOUT", "SERR", "SLOG"};
+constexpr const char* kCountedStreams[] = {"SOUT", "SERR", "SLOG", "HOOK"};
 
 // The frame sink: the decoder, one of the three views appended to the pending output, and the
 // checks of the DONE frame against what arrived before it.
@@ -220,7 +220,7 @@ int check_options(const DecodeOptions& opts, std::optional<wire::Tag>& only) {
   if (opts.stream.empty()) return 0;
   only = stream_tag(opts.stream);
   if (!only) {
-    say("--stream " + opts.stream + ": expected SOUT, SERR, SLOG or ILOG");
+    say("--stream " + opts.stream + ": expected SOUT, SERR, SLOG, ILOG or HOOK");
     return 2;
   }
   if (opts.json) {

@@ -132,7 +132,7 @@ MANIFEST (TOML; relative paths are relative to the manifest's folder)
   Per-test keys: scheduler sched_args include args timeout watchdog boot_timeout memory smp topology kernel
   append accel deny allow splats splat_rules attach_timeout_ms guest_log sched_enable
   sched_disable telemetry (true|false) stats_ms verifier_baseline write_verifier_baseline
-  verifier_slack expect_exit. Each test runs exactly as `ktstr-vm run` would; its payload sees
+  verifier_slack expect_exit on_failure on_failure_timeout. Each test runs exactly as `ktstr-vm run` would; its payload sees
   KTSTR_ATTEMPT (1 on the first attempt, 2 on the first retry, ...).
 
 ARTIFACTS
@@ -177,7 +177,7 @@ EXIT STATUS
 constexpr const char* kDecodeFooter = R"(
 EXIT STATUS
   0  a complete, clean capture: DONE arrived and is well-formed (a JSON object, exit_code 0-255,
-     every field of its type, bytes.SOUT/SERR/SLOG equal to what the capture holds); nothing
+     every field of its type, bytes.SOUT/SERR/SLOG/HOOK equal to what the capture holds); nothing
      corrupt, lost, truncated, duplicated or out of order; no frame of an unknown type or after DONE
   1  anything else; stderr names each problem
   2  usage error, or the input cannot be read or stdout written
@@ -282,7 +282,8 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
                 "(default 30000)")->check(number_in(0, kUintMax));
   c->add_option("--qemu-arg", o.vm.qemu_args, "extra QEMU argument, after ktstr-vm's own (repeatable; one word "
                 "each, e.g. SeaBIOS instead of qboot: --qemu-arg=-bios --qemu-arg=/usr/share/seabios/bios-256k.bin)")->allow_extra_args(false);
-  c->add_option("--silence", o.silence_s, "host watchdog: seconds without any frame before the VM counts as hung")
+  c->add_option("--silence", o.silence_s, "host watchdog: seconds without any frame before the VM counts as hung "
+                "(then, as for --watchdog, its dumps are asked for before the kill)")
       ->capture_default_str()->check(number_in(0, kUintMax));
   c->add_option("--boot-timeout", o.boot_timeout_s, kBootTimeoutHelp)->check(number_in(1, 604800));
 }
@@ -362,6 +363,7 @@ Command add_pack_command(CLI::App& app) {
                 "boot theirs uncompressed: faster under TCG)")
       ->capture_default_str()->check(compression_error);
   c->add_option("--exec", o->run.pack.exec_cmd, "command for shell mode's /exec_cmd");
+  c->add_option("--on-failure", o->run.pack.on_failure, "command for the test path's /on_failure (run's --on-failure)");
   c->add_flag("--omit-ok-sentinel", o->run.pack.omit_ok_sentinel, "leave out /.ktstr_init_ok (tests only)")
       ->group("");
   c->add_option("program", o->run.pack.payload, "payload argv (after --)");
@@ -409,8 +411,18 @@ Command add_run_command(CLI::App& app) {
   add_vm_options(c, *o);
   add_run_checks(c, *o);
   c->add_option("--watchdog", o->watchdog_s, "host hard deadline in seconds for the whole run, boot "
-                "included (default: the boot deadline (--boot-timeout) + --timeout + 120, or + 3600)")
+                "included (default: the boot deadline (--boot-timeout) + --timeout + 120, or + 3600; "
+                "+ --on-failure-timeout + 5 with --on-failure). When it (or --silence) fires, the guest is "
+                "first asked for sched_ext's dump (SysRq-D) and its blocked tasks (SysRq-W), given 5 s, "
+                "then killed")
       ->check(number_in(0, kUintMax));
+  c->add_option("--on-failure", o->pack.on_failure, "run CMD with `sh -c` in the guest after the payload failed "
+                "(a status other than 0, or --timeout) and before the scheduler stops, e.g. 'cat "
+                "/sys/kernel/debug/sched/debug': its output (stdout and stderr) goes to the JSON report "
+                "(\"on_failure\") and, when $KTSTR_OUTPUT names a guest directory, to on-failure.log in it; "
+                "it never changes the exit status")->type_name("CMD");
+  c->add_option("--on-failure-timeout", o->on_failure_timeout_s, "seconds the --on-failure command may run "
+                "(then TERM, 2 s, KILL)")->capture_default_str()->check(number_in(1, 3600));
   add_vm_logs(c, *o, "write COM1 (kernel console, trace_pipe) to this file");
   add_output_options(c, *o);
   c->add_flag("-v,--verbose", o->verbose, "show the console, init's log, the scheduler's output, every event");
@@ -476,7 +488,7 @@ Command add_decode_command(CLI::App& app) {
   auto* c = app.add_subcommand("decode", "turn a COM2 capture into text or JSON lines; exit 0 only if complete and clean");
   c->add_flag("--json", o->json, "one JSON object per frame");
   c->add_option("--stream", o->stream, "write only this stream's raw bytes to stdout")
-      ->check(CLI::IsMember({"SOUT", "SERR", "SLOG", "ILOG"}));
+      ->check(CLI::IsMember({"SOUT", "SERR", "SLOG", "ILOG", "HOOK"}));
   c->add_option("file", o->input, "capture file, or - for stdin")->capture_default_str();
   c->footer(kDecodeFooter);
   return {c, [o] { return run_decode(*o); }};

@@ -306,11 +306,12 @@ void check_program_path(const Packing& p, const HostPrograms& programs) {
                         (prog[0] == '/' ? " on the host or in the guest" : " (a path is a host file)"));
 }
 
-// /args, /exec_cmd, /sched_enable, /sched_disable and /boot/config-RELEASE.
+// /args, /exec_cmd, /on_failure, /sched_enable, /sched_disable and /boot/config-RELEASE.
 void add_control_files(Packing& p) {
   const PackSpec& s = p.s;
   if (!p.argv.empty()) add_content(p.l, initramfs::kArgs, joined_lines(p.argv));
   if (!s.exec_cmd.empty()) add_content(p.l, initramfs::kExecCmd, s.exec_cmd + "\n");
+  if (!s.on_failure.empty()) add_content(p.l, initramfs::kOnFailure, s.on_failure + "\n");
   if (!s.sched_enable.empty()) add_host_file(p.l, initramfs::kSchedEnable, s.sched_enable, 0644);
   if (!s.sched_disable.empty()) add_host_file(p.l, initramfs::kSchedDisable, s.sched_disable, 0644);
   if (!s.kernel_config.empty() && !s.kernel_release.empty())

@@ -19,6 +19,7 @@ struct PackSpec {
   std::vector<std::string> includes;    // host files or directories
   std::vector<std::string> tools;       // --tool: host programs (NAME on the host PATH, or a path)
   std::string exec_cmd;                 // shell --exec
+  std::string on_failure;               // run --on-failure: /on_failure, sh -c after a failed payload
   std::string sched_enable, sched_disable;  // host files with `echo V > /path` lines
   std::string kernel_config;            // host path of the kernel config, empty = none
   std::string kernel_release;           // names /boot/config-RELEASE

@@ -12,7 +12,7 @@
 
 namespace ktstr::host {
 
-// True for frame types whose value is raw bytes (SOUT/SERR/SLOG/ILOG);
+// True for frame types whose value is raw bytes (SOUT/SERR/SLOG/ILOG/HOOK);
 // every other type (KMSG included: one kernel log record as JSON) carries a JSON object.
 bool has_byte_value(wire::Tag type);
 

@@ -182,7 +182,9 @@ bool ManifestReader::apply(SuiteTest& t, const std::string& key, const toml::nod
   else if (key == "guest_log") r.guest_log_level = text(v, key);
   else if (key == "sched_enable") r.pack.sched_enable = existing_path(v, key, false);
   else if (key == "sched_disable") r.pack.sched_disable = existing_path(v, key, false);
-  else if (key == "expect_exit") t.expect_exit = int(integer(v, key, 0, 255));
+  else if (key == "expect_exit") t.expect_exit = r.expect_exit = int(integer(v, key, 0, 255));  // the hook's too
+  else if (key == "on_failure") r.pack.on_failure = text(v, key);
+  else if (key == "on_failure_timeout") r.on_failure_timeout_s = unsigned(integer(v, key, 1, 3600));
   else if (key == "telemetry") {
     if (!v.is_boolean()) fail(v.source(), key, "expected true or false");
     r.no_telemetry = !*v.value<bool>();

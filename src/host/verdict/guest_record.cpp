@@ -95,6 +95,9 @@ void GuestRecord::on_frame(const wire::Frame& f) {
     if (sinks_.sched_log_fd >= 0) write_all(sinks_.sched_log_fd, bytes);
     if (sinks_.verbose) prefixed("sched| ", bytes, slog_partial_);
     keep_tail(slog_tail_, bytes, 8192);
+  } else if (f.type == wire::kHook) {
+    hook_.output(bytes);
+    if (sinks_.verbose) prefixed("hook| ", bytes, hook_partial_);
   } else if (f.type == wire::kIlog) {
     // init's warnings and errors are always shown: they explain failures.
     bool loud = bytes.starts_with("[warning]") || bytes.starts_with("[error]") || bytes.starts_with("[critical]");
@@ -133,6 +136,9 @@ void GuestRecord::control(const wire::Frame& f, const std::string& type) {
     topology_ = v;
   } else if (f.type == wire::kDump) {
     dumps_.push_back(v);
+  } else if (f.type == wire::kHend) {
+    hook_.end(v);
+    write_all(sinks_.err_fd, "ktstr-vm: " + hook_.end_line() + "\n");
   } else if (f.type == wire::kExit) {
     exit_ = v;
   } else if (f.type == wire::kDone) {
@@ -284,7 +290,7 @@ Verdict GuestRecord::done_verdict(const HostFacts& host) const {
   // The data lane and the output tree, once COM2 itself is whole (its counts come next).
   if (!bytes) return host.data_error.empty() ? v : Verdict{exit_code::kInfrastructure, host.data_error};
   if (!bytes->is_object()) return {exit_code::kInfrastructure, "DONE frame: \"bytes\" is not an object"};
-  for (const char* s : {"SOUT", "SERR", "SLOG"}) {
+  for (const char* s : {"SOUT", "SERR", "SLOG", "HOOK"}) {
     uint64_t got = stream_bytes_.count(s) ? stream_bytes_.at(s) : 0;
     auto want = guest_json::field(*bytes, s) ? guest_json::uint(*bytes, s) : std::optional<uint64_t>(0);
     if (!want) return {exit_code::kInfrastructure, std::string("DONE frame: bytes.") + s + " is not a count"};

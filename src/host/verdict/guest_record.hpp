@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ktstr/exit_codes.hpp"
+#include "hook_record.hpp"
 #include "ktstr/frame_decoder.hpp"
 #include "splat.hpp"
 #include "sched_telemetry.hpp"
@@ -78,12 +79,18 @@ class GuestRecord {
   const nlohmann::json& done() const { return done_; }
   // The payload's EXIT said it dumped core.
   bool payload_dumped_core() const;
+  // KMSG records and DUMP events so far (the report's kernel_log.records and dumps).
+  uint64_t kernel_records() const { return kmsg_records_; }
+  const nlohmann::json& dumps() const { return dumps_; }
+  size_t dump_events() const { return dumps_.size(); }
   // Kernel records lost to ring overruns (gaps in their seq numbers).
   uint64_t kernel_records_dropped() const { return kmsg_dropped_; }
   // Notes for the one-line summary, each starting with " | " (e.g. dropped kernel records).
   std::string summary_notes() const;
   // A report of everything seen (for --json).
   nlohmann::json report() const;
+  // The on-failure hook's output and end (HOOK/HEND frames).
+  const HookRecord& hook() const { return hook_; }
   // The scheduler's BPF programs and sched_ext counters (PROG/STAT frames).
   const SchedTelemetry& telemetry() const { return telemetry_; }
 
@@ -123,7 +130,8 @@ class GuestRecord {
   std::string guest_reboot_;     // the kernel's "reboot: ..." line, if the guest rebooted
   std::string qemu_exit_;
   SchedTelemetry telemetry_;
-  std::string ilog_partial_, slog_partial_, console_partial_;
+  HookRecord hook_;
+  std::string ilog_partial_, slog_partial_, console_partial_, hook_partial_;
   std::string stdout_tail_, stderr_tail_, slog_tail_;  // last bytes of each, for reports
 };
 

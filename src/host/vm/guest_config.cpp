@@ -42,6 +42,10 @@ Config guest_config(const RunOptions& o, VmMode mode, const HostTerminal& termin
   c.stdin_forward = o.forward_stdin;
   // The output tree: init sends it only when the host takes it (and the interactive shell has none).
   if (!o.output_dir.empty() && mode != VmMode::interactive) c.output_limit = o.output_limit;
+  if (!o.pack.on_failure.empty()) {  // words only when a hook can use them (the kernel's limit of 32)
+    c.expect_exit = uint32_t(o.expect_exit);
+    c.on_failure_timeout_s = o.on_failure_timeout_s;
+  }
   return c;
 }
 

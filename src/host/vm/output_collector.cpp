@@ -88,7 +88,7 @@ std::string OutputCollector::take_ack() {
   if (lane_.damaged()) v += ",\"error\":" + nlohmann::json(lane_.damage()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   v += "}";
   std::string frame;
-  lane::append_frame(frame, wire::kFack, ack_seq_++, boottime_ns(), v);
+  lane::append_frame(frame, wire::kLack, ack_seq_++, boottime_ns(), v);
   return frame;
 }
 

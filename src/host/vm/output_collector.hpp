@@ -37,7 +37,7 @@ class OutputCollector {
 
   // Bytes from the lane's socket.
   void on_lane(std::string_view bytes);
-  // The FACK frame to write on the lane once (the tree's FEND arrived on it, or it is damaged),
+  // The LACK frame to write on the lane once (the tree's FEND arrived on it, or it is damaged),
   // then "" (docs/protocol.md, "The data lane"): the guest waits for it before DONE.
   std::string take_ack();
   // A tree frame (OutputTree::is_tree_frame) that came on COM2.

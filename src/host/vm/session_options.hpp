@@ -35,6 +35,9 @@ struct RunOptions {
   std::vector<std::string> guest_keys;  // test hook (--guest-key): raw cmdline words after ours
   bool keep_tmp = false;
   bool no_com2 = false;  // test hook: boot without COM2
+  unsigned on_failure_timeout_s = 30;  // --on-failure-timeout: the hook's own (pack.on_failure is the hook)
+  int expect_exit = 0;                // the payload status that passes (a suite's expect_exit): another
+                                      // one runs the on-failure hook
   bool forward_stdin = false;  // run, shell --exec: stdin (a pipe or a file) is the payload's (KTSTR_STDIN=1)
   std::string output_dir;      // --output DIR: take the guest's output tree (run, shell --exec); empty = none
   uint64_t output_limit = uint64_t(1) << 30;  // --output-limit: bytes of file data (KTSTR_OUTPUT_LIMIT)

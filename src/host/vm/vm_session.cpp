@@ -37,8 +37,8 @@ std::string seconds_text(double s) {
 
 // The same watchdog for every mode. Boot deadline: --boot-timeout, else by the vCPU count and
 // the accelerator. Hard deadline: --watchdog, else the boot deadline plus --timeout + 120 s, else
-// plus an hour: it counts from QEMU's start, so a big VM's long boot must not eat the payload's
-// time. The interactive shell has only the deadlines it is given: a person at the keyboard
+// plus an hour, and plus the on-failure hook's timeout + 5 s when there is one: it counts from
+// QEMU's start, so a big VM's long boot must not eat the payload's time. The interactive shell has only the deadlines it is given: a person at the keyboard
 // decides when it is stuck, and may well stall the guest on purpose.
 Watchdog session_watchdog(const RunOptions& o, VmMode mode, const std::string& accel) {
   unsigned vcpus = vm_topology(o.vm).cpus();
@@ -46,7 +46,9 @@ Watchdog session_watchdog(const RunOptions& o, VmMode mode, const std::string& a
                      (accel == "kvm" ? "KVM" : "TCG");
   if (mode == VmMode::interactive) return Watchdog(o.watchdog_s, 0, o.boot_timeout_s, what);
   unsigned boot = o.boot_timeout_s ? o.boot_timeout_s : default_boot_timeout_s(vcpus, accel == "kvm");
-  unsigned hard = o.watchdog_s ? o.watchdog_s : boot + (o.vm.timeout_s ? o.vm.timeout_s + 120 : 3600);
+  // The on-failure hook runs after the payload's timeout: its own bound is added.
+  unsigned hook = o.pack.on_failure.empty() ? 0 : o.on_failure_timeout_s + 5;
+  unsigned hard = o.watchdog_s ? o.watchdog_s : boot + hook + (o.vm.timeout_s ? o.vm.timeout_s + 120 : 3600);
   return Watchdog(hard, o.silence_s, boot, what);
 }
 
@@ -168,9 +170,9 @@ void VmSession::tick() {
   if (qemu_exit_ && now - *qemu_exit_ > kDrainAfterExit)
     for (Channel& c : ch_) c.conn.reset();
   watchdog_.frames(decoder_.stats().frames, now);
-  if (qemu_.running() && !session_->done_seen() &&
-      watchdog_.check(now, session_->helo_seen(), session_->last_phase()))
-    kill_qemu();
+  if (qemu_.running() && !session_->done_seen())
+    if (auto why = watchdog_.check(now, session_->helo_seen(), session_->last_phase())) on_watchdog(*why, now);
+  if (qemu_.running() && !killed_ && hang_dumps_.kill_due(now)) kill_qemu();
   if (resize_pending_ && session_->helo_seen()) send_resize();
 }
 
@@ -214,8 +216,27 @@ void VmSession::on_channel(int which) {
 // COM1: the kernel console (and trace_pipe): its tail for the epilogue, its log, -v.
 void VmSession::on_console(std::string_view data) {
   keep_tail(console_tail_, data);
-  console_log_.write(data);
+  write_console_log(data);
   session_->on_console(data);
+}
+
+// --console-log takes COM1 a whole line at a time: the kernel records the host adds to it
+// (GuestRecord::kernel_record: those the quiet console did not print, such as SysRq-W's tasks)
+// then fall between lines, never inside one of trace_pipe's. A line longer than kMaxLine goes
+// out as it is; the rest goes out at the end (flush_console_log).
+void VmSession::write_console_log(std::string_view data) {
+  constexpr size_t kMaxLine = 4096;
+  console_line_.append(data);
+  size_t end = console_line_.rfind('\n');
+  if (console_line_.size() > kMaxLine) end = console_line_.size() - 1;
+  if (end == std::string::npos) return;
+  console_log_.write(std::string_view(console_line_).substr(0, end + 1));
+  console_line_.erase(0, end + 1);
+}
+
+void VmSession::flush_console_log() {
+  console_log_.write(console_line_);
+  console_line_.clear();
 }
 
 // COM2: the frames, to their log and the decoder.
@@ -244,7 +265,7 @@ void VmSession::on_lane() {
       return;
     }
     output_.on_lane(std::string_view(buf, size_t(n)));
-    // FACK: the guest waits for it before DONE (a few bytes into an idle socket: no wait).
+    // LACK: the guest waits for it before DONE (a few bytes into an idle socket: no wait).
     if (std::string ack = output_.take_ack(); !ack.empty()) (void)write_all(ch_[kLane].conn.get(), ack);
     if (size_t(n) < kGulp) return;
   }
@@ -363,6 +384,33 @@ void VmSession::on_signal(int signo) {
   kill_qemu();
 }
 
+// The watchdog fired. A guest that reached init may still answer: ask it for sched_ext's dump
+// and its blocked tasks first (the kill follows after HangDumps' bounded wait, see tick()).
+void VmSession::on_watchdog(const std::string& reason, Clock::time_point now) {
+  dumps_before_request_ = session_->dump_events();
+  kernel_records_before_request_ = session_->kernel_records();
+  hang_dumps_.fired(now, [&] { return session_->helo_seen() && send_to_guest(wire::kSyrq, kHangDumpRequest); });
+  if (hang_dumps_.requested())
+    (void)write_all(io_.err_fd, "ktstr-vm: " + reason + ": asking the guest for sched_ext's dump (SysRq-D) and its "
+                                    "blocked tasks (SysRq-W), then killing the VM in " +
+                                    seconds_text(std::chrono::duration<double>(hang_dumps_.wait()).count()) + "\n");
+}
+
+// What the dumps asked for before the kill brought: the DUMP events and kernel records that came
+// after the request (SysRq-D's text is on COM1, SysRq-W's in the kernel records; both in
+// --console-log). Null when none were asked for.
+nlohmann::json VmSession::hang_dumps_report() const {
+  if (!hang_dumps_.requested()) return nullptr;
+  nlohmann::json events = nlohmann::json::array();
+  const nlohmann::json& dumps = session_->dumps();
+  for (size_t i = dumps_before_request_; i < dumps.size(); ++i) events.push_back(dumps[i]);
+  return {{"requested", "SysRq-D (sched_ext dump), SysRq-W (blocked tasks)"},
+          {"keys", "Dw"},
+          {"wait_ms", hang_dumps_.wait().count()},
+          {"sched_ext_dump_events", std::move(events)},
+          {"kernel_records_after", session_->kernel_records() - kernel_records_before_request_}};
+}
+
 void VmSession::kill_qemu() {
   killed_ = true;
   qemu_.kill();
@@ -411,6 +459,7 @@ std::string VmSession::apply_telemetry_options() {
 SessionResult VmSession::finish() {
   raw_.reset();  // the terminal is itself again before anything is reported
   decoder_.finish();
+  flush_console_log();
   output_.finish(session_->done_seen());
   HostFacts facts = host_facts();
   if (mode_ == VmMode::run) facts.verifier_failure = apply_telemetry_options();
@@ -472,6 +521,8 @@ nlohmann::json VmSession::report(const Verdict& v, const std::string& summary, d
   r["kernel_image"] = kernel_json(kernel_);
   r["payload"] = o_.pack.payload;
   r["watchdog"] = watchdog_.fired() ? nlohmann::json(watchdog_.reason()) : nlohmann::json(nullptr);
+  r["watchdog_dumps"] = hang_dumps_report();
+  r["on_failure"] = session_->hook().report(o_.pack.on_failure);
   return r;
 }
 

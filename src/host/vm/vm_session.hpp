@@ -21,6 +21,7 @@
 #include "qemu_process.hpp"
 #include "guest_record.hpp"
 #include "output_collector.hpp"
+#include "hang_dumps.hpp"
 #include "session_options.hpp"
 #include "stdin_forward.hpp"
 #include "temp_dir.hpp"
@@ -94,6 +95,8 @@ class VmSession {
   GuestRecord::Sinks sinks() const;
   void on_channel(int which);
   void on_console(std::string_view data);
+  void write_console_log(std::string_view data);
+  void flush_console_log();
   void on_com2(std::string_view data);
   void on_hvc(std::string_view data);
   void on_lane();
@@ -107,6 +110,8 @@ class VmSession {
   bool send_to_guest(const wire::Tag& type, const std::string& json);
   void send_resize();
   void kill_qemu();
+  void on_watchdog(const std::string& reason, Clock::time_point now);
+  nlohmann::json hang_dumps_report() const;
   HostFacts host_facts() const;
   std::string initrd_path() const { return tmp_.path() + "/initramfs.cpio"; }
   std::string apply_telemetry_options();
@@ -127,6 +132,9 @@ class VmSession {
   std::optional<GuestRecord> session_;  // made once the files and rules it writes to and reads are
   wire::FrameDecoder decoder_;
   Watchdog watchdog_;
+  HangDumps hang_dumps_;  // the dumps asked for when the watchdog fires, before the kill
+  size_t dumps_before_request_ = 0;              // DUMP events, and
+  uint64_t kernel_records_before_request_ = 0;   // KMSG records, when they were asked for
   Channel ch_[4];
   OutputCollector output_;  // --output: the data lane and the output tree
   std::unique_ptr<char[]> lane_buf_;  // one read of the lane
@@ -135,6 +143,7 @@ class VmSession {
   EscapeFilter escapes_;
   std::optional<Clock::time_point> qemu_exit_;
   std::string console_tail_, qemu_stderr_;
+  std::string console_line_;  // COM1's unfinished last line, not yet in --console-log
   // Keys not yet taken by the guest console. The hvc socket is non-blocking: a big paste must not
   // stall the loop while the guest's output waits for us to read it.
   std::string to_guest_;
