@@ -172,6 +172,22 @@ TEST(OutputCollector, TreeFramesWithoutATreeAreAnError) {
   EXPECT_TRUE(c.report("").is_null());
 }
 
+TEST(OutputCollector, ARunThatEndedEarlySaysWhyTheTreeIsNotWhole) {
+  ScratchDir d("collector");
+  OutputCollector c;
+  c.take(d.path() + "/out", 1 << 20);
+  std::string s = tree_stream();
+  c.on_lane(s.substr(0, 100));
+  c.finish(false);  // no DONE: the verdict has its own reason
+  json r = c.report("");
+  EXPECT_EQ(r["complete"], false);
+  EXPECT_EQ(r["error"], "the run ended before the tree's end (no FEND)");
+  OutputCollector none;
+  none.take(d.path() + "/none", 1 << 20);
+  none.finish(false);
+  EXPECT_EQ(none.report("")["error"], "the run ended before the tree was sent");
+}
+
 TEST(OutputCollector, NoTreeAndNoLaneIsNoError) {
   OutputCollector c;
   c.finish(true);

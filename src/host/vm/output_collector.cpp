@@ -135,6 +135,10 @@ nlohmann::json OutputCollector::report(const std::string& error) const {
   r["via"] = via_ == Via::lane ? nlohmann::json("lane") : via_ == Via::com2 ? nlohmann::json("com2") : nlohmann::json(nullptr);
   r["complete"] = tree_->complete() && error.empty();
   r["error"] = error;
+  // A run that ended before the guest finished (no DONE) is failed for its own reason; the tree
+  // still says why it is not whole.
+  if (error.empty() && !tree_->complete())
+    r["error"] = tree_->started() ? "the run ended before the tree's end (no FEND)" : "the run ended before the tree was sent";
   r["cores"] = nlohmann::json::array();
   for (const auto& [path, info] : cores_) {
     nlohmann::json c = {{"path", OutputTree::printable(path)}};
