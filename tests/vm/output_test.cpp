@@ -138,3 +138,16 @@ TEST(VmOutput, ShellExecTakesATree) {
   EXPECT_NE(slurp(tmp + "/err").find("ktstr-vm: output: 1 file"), std::string::npos) << slurp(tmp + "/err");
   fs::remove_all(tmp);
 }
+
+// Done-when 5 of issue 23 through the tree: the on-failure hook's output lands in DIR's
+// on-failure.log, and the payload's status stays.
+TEST(VmOutput, TheOnFailureHooksLogIsInTheTree) {
+  std::string tmp = make_temp_dir("/tmp/ktstr-output-test");
+  std::string dir = tmp + "/out";
+  auto r = run_vm({"--scheduler", "scx_simple", "--on-failure", "cat /sys/kernel/sched_ext/root/ops", "--output", dir,
+                   "--", "sh", "-c", "exit 3"});
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+  EXPECT_EQ(r.report["output"]["complete"], true) << r.report["output"].dump(1);
+  EXPECT_EQ(slurp(dir + "/on-failure.log"), "simple\n");
+  fs::remove_all(tmp);
+}
