@@ -151,3 +151,22 @@ TEST(VmOutput, TheOnFailureHooksLogIsInTheTree) {
   EXPECT_EQ(slurp(dir + "/on-failure.log"), "simple\n");
   fs::remove_all(tmp);
 }
+
+// A scheduler that crashes (here: SIGSEGV from the payload) leaves its core too; the run fails
+// as a dead scheduler does (125), and the tree still comes back whole.
+TEST(VmOutput, ACrashedSchedulersCoreComesBack) {
+  std::string tmp = make_temp_dir("/tmp/ktstr-output-test");
+  std::string dir = tmp + "/out";
+  auto r = run_vm({"--scheduler", "scx_simple", "--output", dir, "--", "sh", "-c", "kill -SEGV $SCHED_PID; sleep 5"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  const auto& o = r.report["output"];
+  EXPECT_EQ(o["complete"], true) << o.dump(1);
+  ASSERT_EQ(o["cores"].size(), 1u) << o.dump(1);
+  // The scheduler runs as /scheduler in the guest (docs/initramfs.md): that is its name there.
+  EXPECT_EQ(o["cores"][0]["program"], "scheduler");
+  EXPECT_EQ(o["cores"][0]["signal_name"], "SIGSEGV");
+  std::string path = o["cores"][0]["path"];
+  EXPECT_TRUE(path.starts_with("cores/scheduler.")) << path;
+  EXPECT_EQ(slurp(dir + "/" + path).substr(0, 4), "\x7f" "ELF");
+  fs::remove_all(tmp);
+}
