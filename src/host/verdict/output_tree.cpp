@@ -141,7 +141,9 @@ void OutputTree::entry(const nlohmann::json& v) {
     return fail("the parent of " + in_quotes(path) + " is not a directory of this tree");
   int pfd = open_dir(parent);
   if (pfd < 0) return write_error("open the directory", parent, errno);
-  unsigned perm = unsigned(*mode) & 0777;  // never setuid, setgid or sticky from the guest
+  // Never setuid, setgid or sticky, and never writable by group or others: the tree lands on a
+  // shared host (init's own cores/ is 01777 in the guest so any uid can dump core there).
+  unsigned perm = unsigned(*mode) & kTreeModeMask;
   if (*kind == "dir") {
     // Writable until its contents are in; its own mode comes at the end (finish).
     if (::mkdirat(pfd, name.c_str(), 0700) != 0) return write_error("create the directory", path, errno);

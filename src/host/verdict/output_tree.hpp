@@ -21,6 +21,9 @@
 
 namespace ktstr::host {
 
+// The permission bits a tree entry keeps on the host (docs/output.md).
+inline constexpr unsigned kTreeModeMask = 0755;
+
 // Bounds the host keeps whatever the guest says (the guest's walk has the same ones).
 inline constexpr size_t kTreeMaxEntries = 100000;   // FENT frames
 inline constexpr size_t kTreeMaxComponent = 255;    // bytes of one path component

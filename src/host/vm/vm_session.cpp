@@ -38,8 +38,9 @@ std::string seconds_text(double s) {
 // The same watchdog for every mode. Boot deadline: --boot-timeout, else by the vCPU count and
 // the accelerator. Hard deadline: --watchdog, else the boot deadline plus --timeout + 120 s, else
 // plus an hour, and plus the on-failure hook's timeout + 5 s when there is one: it counts from
-// QEMU's start, so a big VM's long boot must not eat the payload's time. The interactive shell has only the deadlines it is given: a person at the keyboard
-// decides when it is stuck, and may well stall the guest on purpose.
+// QEMU's start, so a big VM's long boot must not eat the payload's time. The interactive shell
+// has only the deadlines it is given: a person at the keyboard decides when it is stuck, and may
+// well stall the guest on purpose.
 Watchdog session_watchdog(const RunOptions& o, VmMode mode, const std::string& accel) {
   unsigned vcpus = vm_topology(o.vm).cpus();
   std::string what = std::to_string(vcpus) + (vcpus == 1 ? " vCPU" : " vCPUs") + " under " +

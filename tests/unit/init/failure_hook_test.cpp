@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../test_util.hpp"
 #include "failure_hook.hpp"
 #include "ktstr/frame_decoder.hpp"
 
@@ -24,14 +25,6 @@ using ktstr::init::UniqueFd;
 namespace wire = ktstr::wire;
 
 namespace {
-
-std::string slurp_fd_path(const std::string& path) {
-  std::string s;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  char buf[4096];
-  for (ssize_t n; fd.valid() && (n = ::read(fd.get(), buf, sizeof buf)) > 0;) s.append(buf, size_t(n));
-  return s;
-}
 
 class FailureHookTest : public ::testing::Test {
  protected:
@@ -82,7 +75,7 @@ TEST_F(FailureHookTest, OutputGoesToHookFramesAndTheLogThenHendWithTheStatus) {
   ASSERT_TRUE(log.valid());
   run("echo out; echo err >&2; exit 4", 10, log.get());
   EXPECT_EQ(hook, "out\nerr\n");
-  EXPECT_EQ(slurp_fd_path(dir + "/on-failure.log"), "out\nerr\n");
+  EXPECT_EQ(ktstr::test::slurp(dir + "/on-failure.log"), "out\nerr\n");
   ASSERT_EQ(hend.size(), 1u);
   EXPECT_TRUE(hend[0].starts_with("{\"code\":4,\"timed_out\":false,\"ms\":")) << hend[0];
 }
@@ -106,7 +99,7 @@ TEST_F(FailureHookTest, TheLogNeedsADirectoryAndNeverFollowsASymlink) {
   { UniqueFd f(::open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644)); }
   ASSERT_EQ(symlink(target.c_str(), (dir + "/on-failure.log").c_str()), 0);
   EXPECT_FALSE(ktstr::init::open_hook_log(dir).valid());
-  EXPECT_EQ(slurp_fd_path(target), "");
+  EXPECT_EQ(ktstr::test::slurp(target), "");
 }
 
 // Failed: a status other than the expected one, or a timeout; never after a host STOP.
