@@ -14,4 +14,12 @@ void keep_tail(std::string& tail, std::string_view data, size_t max) {
   if (tail.size() > max) tail.erase(0, tail.size() - max);
 }
 
+std::string last_line(const std::string& text) {
+  size_t end = text.find_last_not_of("\r\n");
+  if (end == std::string::npos) return "";
+  size_t nl = text.rfind('\n', end);
+  size_t begin = nl == std::string::npos ? 0 : nl + 1;
+  return text.substr(begin, end - begin + 1);
+}
+
 }  // namespace ktstr::host

@@ -13,4 +13,7 @@ std::string shell_quote(const std::string& s);
 // Appends data to tail, keeping only the last `max` bytes.
 void keep_tail(std::string& tail, std::string_view data, size_t max = 64 * 1024);
 
+// The last line of a text that is not empty, without its line end (QEMU's last words).
+std::string last_line(const std::string& text);
+
 }  // namespace ktstr::host

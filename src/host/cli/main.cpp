@@ -34,6 +34,7 @@
 #include "report_cmd.hpp"
 #include "run.hpp"
 #include "shell_cmd.hpp"
+#include "snapshot_feed.hpp"
 #include "suite_cmd.hpp"
 #include "version.hpp"
 
@@ -244,6 +245,12 @@ std::string holdable_presets() {
   return s;
 }
 
+constexpr const char* kColdHelp =
+    "boot the kernel for this run instead of restoring a saved guest. Without it a run is warm: it restores "
+    "a snapshot of a guest that booted with the same kernel, init, QEMU, machine shape, memory and --append "
+    "and waits in init, then hands it the test (docs/warm.md); the first run of a shape boots, saves that "
+    "snapshot and goes on. A snapshot that fails to restore is removed and the run boots cold, with a note";
+
 void add_vm_options(CLI::App* c, RunOptions& o) {
   c->add_option("--kernel", o.vm.kernel, "kernel to boot: a vmlinux (booted through its PVH entry), a bzImage, a "
                 "kernel build directory (its vmlinux, else arch/x86/boot/bzImage, and .config), or an installed "
@@ -286,6 +293,7 @@ void add_vm_options(CLI::App* c, RunOptions& o) {
                 "(then, as for --watchdog, its dumps are asked for before the kill)")
       ->capture_default_str()->check(number_in(0, kUintMax));
   c->add_option("--boot-timeout", o.boot_timeout_s, kBootTimeoutHelp)->check(number_in(1, 604800));
+  c->add_flag("--cold", o.cold, kColdHelp);
 }
 
 // Where a booted VM's streams are kept, and the hidden options for tests; run and shell alike.
@@ -480,6 +488,7 @@ Command add_suite_command(CLI::App& app) {
   c->add_flag("--list", o->list, "print the selected tests' names (matrix variants expanded), run nothing");
   c->add_option("--boot-timeout", o->boot_timeout_s, "as run's --boot-timeout, for every test (over "
                 "the manifest's boot_timeout: the host's speed, not the test's)")->check(number_in(1, 604800));
+  c->add_flag("--cold", o->cold, "boot every test cold (as run's --cold; a test's own `cold = true` does it for that test)");
   return {c, [o] { return suite_command(*o); }};
 }
 
@@ -524,6 +533,23 @@ Command add_kernel_command(CLI::App& app) {
   return {fetch, [refresh] { return kernel_fetch_command(*refresh); }};
 }
 
+// QEMU's source of a snapshot being restored (snapshot_feed.hpp): not for people, so hidden.
+Command add_snapshot_feed_command(CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  auto sum = std::make_shared<std::string>();
+  auto* c = app.add_subcommand("snapshot-feed", "write a snapshot to stdout, cut short unless it is intact")->group("");
+  c->add_option("file", *path)->required();
+  c->add_option("sum", *sum, "BYTES CRC32C, as two words")->required()->expected(2);
+  return {c, [path, sum] {
+            SnapshotSum want;
+            std::string error;
+            if (!parse_sum(*sum, want)) error = "bad sum '" + *sum + "'";
+            else if (feed_snapshot(*path, want, 1, error) == 0) return 0;
+            std::cerr << "ktstr-vm snapshot-feed: " << error << "\n";
+            return 1;
+          }};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -533,7 +559,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", version_line(), "print the version and the git revision, then exit");
   const Command commands[] = {add_pack_command(app),   add_run_command(app),    add_shell_command(app),
                               add_suite_command(app),  add_decode_command(app), add_report_command(app),
-                              add_doctor_command(app), add_kernel_command(app)};
+                              add_doctor_command(app), add_kernel_command(app), add_snapshot_feed_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -101,6 +101,7 @@ void SuiteRunner::start(const Pending& p) {
   o.junit_report.clear();
   o.attempt = p.attempt;
   if (o_.boot_timeout_s) o.boot_timeout_s = o_.boot_timeout_s;  // the host's speed, not the test's
+  if (o_.cold) o.cold = true;
   try {
     // A previous suite run's folder is replaced, only if it carries our marker (checked for every
     // test before the first VM; this catches one that appeared since).

@@ -19,6 +19,7 @@ struct SuiteOptions {
   bool keep_all = false;              // keep the folders of passed tests too
   bool list = false;                  // print the expanded test names, run nothing
   unsigned boot_timeout_s = 0;        // --boot-timeout for every test (over the manifest's); 0 = theirs
+  bool cold = false;                  // --cold: every test boots cold (docs/warm.md)
 };
 
 // Returns 0 all passed (flaky included), 1 any failed, 2 usage or manifest error, 130 on Ctrl-C.

@@ -146,12 +146,15 @@ std::string joined_lines(const std::vector<std::string>& v) {
   return s;
 }
 
-// Busybox applet paths ("bin/sh", "usr/bin/awk"), from the binary itself.
-std::vector<std::string> busybox_applets(const std::string& busybox) {
-  std::vector<std::string> out;
-  for (std::string& s : command_lines("'" + busybox + "' --list-full 2>/dev/null"))
-    if (s.find("..") == std::string::npos) out.push_back(std::move(s));
-  return out;
+// Busybox applet paths ("bin/sh", "usr/bin/awk"), from the binary itself; asked once per path in
+// a process (a warm run packs its base rows and its run part from the same answer).
+const std::vector<std::string>& busybox_applets(const std::string& busybox) {
+  static std::map<std::string, std::vector<std::string>> asked;
+  auto [it, fresh] = asked.try_emplace(busybox);
+  if (fresh)
+    for (std::string& s : command_lines("'" + busybox + "' --list-full 2>/dev/null"))
+      if (s.find("..") == std::string::npos) it->second.push_back(std::move(s));
+  return it->second;
 }
 
 bool is_guest_system_path(const std::string& p) {
@@ -318,12 +321,40 @@ void add_control_files(Packing& p) {
     add_host_file(p.l, initramfs::kKernelConfigPrefix + s.kernel_release, s.kernel_config, 0644);
 }
 
+bool same_entry(const Entry& a, const Entry& b) {
+  return a.kind == b.kind && a.mode == b.mode && a.host_path == b.host_path && a.content == b.content &&
+         a.target == b.target && a.major == b.major && a.minor == b.minor;
+}
+
+// The rows a warm guest already has from its boot (PackPart::base): they depend only on init,
+// busybox and the kernel, which the snapshot's key names.
+Layout base_rows(const PackSpec& s) {
+  Packing b(s);
+  add_base_layout(b.l);
+  add_host_file(b.l, initramfs::kInit, s.init, 0755);
+  add_busybox(b);
+  if (!s.kernel_config.empty() && !s.kernel_release.empty())
+    add_host_file(b.l, initramfs::kKernelConfigPrefix + s.kernel_release, s.kernel_config, 0644);
+  return b.l;
+}
+
+// Whether `path` goes into the archive of `part`: the base part holds the base rows, the run part
+// everything the base does not already hold as it is.
+bool in_part(PackPart part, const Layout& base, const std::string& path, const Entry& e) {
+  if (part == PackPart::whole) return true;
+  auto it = base.find(path);
+  bool in_base = it != base.end() && same_entry(it->second, e);
+  return part == PackPart::base ? in_base : !in_base;
+}
+
 // The layout in path order, then /.ktstr_init_ok: last, so that its presence proves the whole
-// archive was unpacked.
+// archive was unpacked. A base part has no sentinel: a warm guest finds it in the run part only.
 void write_archive(const Packing& p, const std::string& out) {
+  Layout base = p.s.part == PackPart::whole ? Layout{} : base_rows(p.s);
   ArchiveWriter w(out, p.s.compression, p.s.compression_level);
-  for (const auto& [path, e] : p.l) w.write(path, e);
-  if (!p.s.omit_ok_sentinel) w.write(rel(initramfs::kOkSentinel), Entry{Entry::file, 0644});
+  for (const auto& [path, e] : p.l)
+    if (in_part(p.s.part, base, path, e)) w.write(path, e);
+  if (!p.s.omit_ok_sentinel && p.s.part != PackPart::base) w.write(rel(initramfs::kOkSentinel), Entry{Entry::file, 0644});
   w.close();
 }
 

@@ -11,6 +11,14 @@ struct LoaderEnv;
 
 enum class Compression { none, gzip, zstd };
 
+// Which rows of docs/initramfs.md an archive holds. A warm guest (docs/warm.md) boots the base
+// part, is saved as a snapshot, and gets the run part over the data lane after each restore.
+enum class PackPart {
+  whole,  // everything: the initramfs a cold boot (and `ktstr-vm pack`) uses
+  base,   // /init, busybox and its links, the base layout, /boot/config-RELEASE; no sentinel
+  run,    // everything else, then /.ktstr_init_ok last; nothing the base already holds
+};
+
 struct PackSpec {
   std::string init;                     // host path of the init binary (required)
   std::string scheduler;                // host path, empty = none
@@ -26,6 +34,7 @@ struct PackSpec {
   std::string busybox = "/bin/busybox"; // empty = no busybox
   bool omit_ok_sentinel = false;        // test hook: a "truncated" initramfs
   bool omit_args = false;               // test hook: no /args (init must say so)
+  PackPart part = PackPart::whole;
   Compression compression = Compression::zstd;
   int compression_level = 0;            // zstd 1..19; 0 = the default (1)
   const LoaderEnv* loader_env = nullptr;  // where libraries are looked up; null = this host's

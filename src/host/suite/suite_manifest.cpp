@@ -185,7 +185,10 @@ bool ManifestReader::apply(SuiteTest& t, const std::string& key, const toml::nod
   else if (key == "expect_exit") t.expect_exit = r.expect_exit = int(integer(v, key, 0, 255));  // the hook's too
   else if (key == "on_failure") r.pack.on_failure = text(v, key);
   else if (key == "on_failure_timeout") r.on_failure_timeout_s = unsigned(integer(v, key, 1, 3600));
-  else if (key == "telemetry") {
+  else if (key == "cold") {
+    if (!v.is_boolean()) fail(v.source(), key, "expected true or false");
+    r.cold = *v.value<bool>();
+  } else if (key == "telemetry") {
     if (!v.is_boolean()) fail(v.source(), key, "expected true or false");
     r.no_telemetry = !*v.value<bool>();
   } else if (key == "stats_ms") r.stats_ms = int(integer(v, key, 0, 3600000));

@@ -141,7 +141,7 @@ std::string kernel_cmdline(const VmOptions& vm, const std::vector<std::string>& 
 
 std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel, const KernelImage& kernel,
                                    const std::string& initrd, const std::string& cmdline,
-                                   const QemuSockets& s) {
+                                   const QemuSockets& s, const QemuWarm* warm) {
   std::vector<std::string> a = {kQemu, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                                 "-machine", "pc"};
   // Multi-threaded TCG oopses the guest when sched_ext schedulers attach and detach (docs/architecture.md).
@@ -152,18 +152,24 @@ std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel
   a.insert(a.end(), {"-kernel", kernel.path, "-initrd", initrd, "-append", cmdline});
   a.insert(a.end(), {"-chardev", "socket,id=com1,path=" + s.com1, "-serial", "chardev:com1"});
   if (!s.no_com2) a.insert(a.end(), {"-chardev", "socket,id=com2,path=" + s.com2, "-serial", "chardev:com2"});
-  // The virtio console is the shell's (hvc0); `run` has none, which also spares the guest's
-  // virtio-pci probe (~0.1 s under TCG).
-  if (!s.hvc.empty())
-    a.insert(a.end(), {"-device", "virtio-serial-pci", "-chardev", "socket,id=hvc,path=" + s.hvc, "-device",
+  // The virtio console is the shell's (hvc0); a cold `run` has none, which also spares the
+  // guest's virtio-pci probe (~0.1 s under TCG). A warm guest has it in every mode.
+  if (!s.hvc.empty() || warm)
+    a.insert(a.end(), {"-device", "virtio-serial-pci", "-chardev",
+                       s.hvc.empty() ? "null,id=hvc" : "socket,id=hvc,path=" + s.hvc, "-device",
                        "virtconsole,chardev=hvc"});
   // The data lane (docs/protocol.md): a named port, on the shell's virtio-serial bus when there is
-  // one. Only when a tree is taken: the bus's probe costs boot time (README, "The data lane").
+  // one. Cold, only when a tree is taken: the bus's probe costs boot time (README, "The data
+  // lane"). A warm guest always has it: its files arrive on it.
   if (!s.lane.empty()) {
-    if (s.hvc.empty()) a.insert(a.end(), {"-device", "virtio-serial-pci"});
+    if (s.hvc.empty() && !warm) a.insert(a.end(), {"-device", "virtio-serial-pci"});
     a.insert(a.end(), {"-chardev", "socket,id=lane,path=" + s.lane, "-device",
                        std::string("virtserialport,chardev=lane,name=") + lane::kPortName});
   }
+  if (warm) a.insert(a.end(), {"-device", "vmgenid,guid=auto"});
+  if (!s.monitor.empty())
+    a.insert(a.end(), {"-chardev", "socket,id=mon,path=" + s.monitor, "-mon", "chardev=mon,mode=readline"});
+  if (warm && !warm->incoming.empty()) a.insert(a.end(), {"-incoming", warm->incoming});
   // Last, so they can change what came before (QEMU merges -machine, the last -bios wins).
   a.insert(a.end(), vm.qemu_args.begin(), vm.qemu_args.end());
   return a;

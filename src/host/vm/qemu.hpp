@@ -25,6 +25,16 @@ struct QemuSockets {
   std::string hvc;         // unix socket for hvc0, empty = null backend
   bool no_com2 = false;    // test hook: a VM without a second serial port
   std::string lane;        // unix socket of the data lane (virtio-serial port lane::kPortName), empty = none
+  std::string monitor;     // unix socket of QEMU's HMP monitor, empty = none
+};
+
+// A warm guest's QEMU (docs/warm.md). The machine is the same whatever the mode, so `run`,
+// `shell` and `shell --exec` share one snapshot: the virtio console (a null backend when
+// QemuSockets::hvc is empty), the data lane and a vmgenid device (the guest kernel reseeds its
+// random pool when a restore brings a new generation ID). Chardev backends and the monitor are
+// not part of a snapshot: only they may differ between the QEMU that saved and the one restoring.
+struct QemuWarm {
+  std::string incoming;  // restore from this migration source (e.g. "exec:..."), empty = boot
 };
 
 // "tcg" or "kvm". auto: kvm only if /dev/kvm is usable AND a timed probe boot of this kernel
@@ -41,7 +51,7 @@ std::string vm_options_error(const VmOptions& vm);
 // Builds the full argv for qemu-system-x86_64.
 std::vector<std::string> qemu_argv(const VmOptions& vm, const std::string& accel, const KernelImage& kernel,
                                    const std::string& initrd, const std::string& cmdline,
-                                   const QemuSockets& sockets);
+                                   const QemuSockets& sockets, const QemuWarm* warm = nullptr);
 
 // The kernel cmdline: console on COM1, reboot=k + panic=-1 so every end exits QEMU, the guest's
 // KTSTR_* words as given (guest_cmdline_words, guest_config.hpp), the user's additions, and the

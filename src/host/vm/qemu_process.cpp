@@ -19,6 +19,10 @@ QemuProcess::~QemuProcess() {
 }
 
 void QemuProcess::start(const std::vector<std::string>& argv, const sigset_t& child_mask) {
+  // Again after a reaped one (a warm start that fell back to a cold boot): a fresh child.
+  pid_ = -1;
+  exited_ = false;
+  status_ = 0;
   std::vector<char*> a;
   for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
   a.push_back(nullptr);

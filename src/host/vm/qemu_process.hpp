@@ -24,7 +24,8 @@ class QemuProcess {
   // SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG), so even a kill -9 of
   // ktstr-vm leaves no QEMU behind: start it from the thread that polls it. Throws
   // std::runtime_error if the pipe, fork or pidfd_open fails (QEMU is then killed and reaped);
-  // an exec failure shows as exit 127 with the reason on its stderr.
+  // an exec failure shows as exit 127 with the reason on its stderr. May be called again once the
+  // previous child is reaped.
   void start(const std::vector<std::string>& argv, const sigset_t& child_mask);
 
   pid_t pid() const { return pid_; }

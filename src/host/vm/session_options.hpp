@@ -34,6 +34,7 @@ struct RunOptions {
   unsigned attempt = 0;              // KTSTR_ATTEMPT: the suite's attempt number (1-based), 0 = not a suite's
   std::vector<std::string> guest_keys;  // test hook (--guest-key): raw cmdline words after ours
   bool keep_tmp = false;
+  bool cold = false;     // --cold: boot the whole initramfs, no snapshot (docs/warm.md)
   bool no_com2 = false;  // test hook: boot without COM2
   unsigned on_failure_timeout_s = 30;  // --on-failure-timeout: the hook's own (pack.on_failure is the hook)
   int expect_exit = 0;                // the payload status that passes (a suite's expect_exit): another

@@ -9,8 +9,10 @@
 
 namespace ktstr::host {
 
+// Non-blocking: a poll round that saw a listener ready may find its connection gone (a warm
+// start that fell back to a cold boot replaced QEMU): accept then says EAGAIN, never waits.
 UniqueFd listen_unix(const std::string& path) {
-  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   if (path.size() >= sizeof a.sun_path) throw std::runtime_error("socket path too long: " + path);

@@ -57,11 +57,7 @@ VmSession::VmSession(RunOptions o, VmMode mode, SessionIo io)
     : o_(std::move(o)),
       mode_(mode),
       io_(io),
-      decoder_([this](const wire::Frame& f) {
-        if (f.type == wire::kSack) return on_stdin_ack(f);  // flow control, not part of the run
-        if (OutputTree::is_tree_frame(f.type)) return output_.on_com2_frame(f);  // a guest without the lane
-        session_->on_frame(f);
-      }),
+      decoder_([this](const wire::Frame& f) { on_decoded(f); }),
       watchdog_(session_watchdog(o_, mode, "tcg")),
       escapes_(EscapeFilter::for_input(io.in_fd)) {
   tmp_.keep = o_.keep_tmp;
@@ -81,6 +77,25 @@ VmSession::VmSession(RunOptions o, VmMode mode, SessionIo io)
 
 VmSession::~VmSession() = default;
 
+void VmSession::on_decoded(const wire::Frame& f) {
+  // A warm guest before its test: WAIT says it booted and waits (warm_session.cpp).
+  if (warm_.kind != StartKind::cold && !warm_.test_sent) {
+    if (f.type == wire::kWait) warm_.waiting = true;
+    else if (f.type == wire::kHelo || f.type == wire::kDone || f.type == wire::kFatl || f.type == wire::kCrsh)
+      warm_.unexpected = "the guest sent " + std::string(f.type.view()) + " instead of WAIT";
+    return;
+  }
+  if (f.type == wire::kSack) return on_stdin_ack(f);  // flow control, not part of the run
+  if (OutputTree::is_tree_frame(f.type)) return output_.on_com2_frame(f);  // a guest without the lane
+  session_->on_frame(f);
+}
+
+// The run's COM2 stream starts afresh when a warm guest gets its test: the guest's seq restarts
+// at 0 with the HELO that follows.
+void VmSession::reset_decoder() {
+  decoder_ = wire::FrameDecoder([this](const wire::Frame& f) { on_decoded(f); });
+}
+
 // Where the frames' contents go. In shell mode the guest console carries the output; the
 // interactive terminal is the guest's alone.
 GuestRecord::Sinks VmSession::sinks() const {
@@ -96,6 +111,13 @@ void VmSession::prepare() {
     throw std::runtime_error("no payload: give the program to run after --");
   if (mode_ != VmMode::run) pack.payload.clear();
   if (mode_ == VmMode::run && !o_.verifier_baseline.empty()) baseline_ = load_verifier_baseline(o_.verifier_baseline);
+  accel_ = choose_accel(o_.vm.accel, kernel_, accel_why_);
+  if (want_warm(warm_.why_cold)) prepare_warm(pack);
+  if (warm_.kind == StartKind::cold) pack_cold(std::move(pack));
+}
+
+// The whole initramfs, for a cold boot.
+void VmSession::pack_cold(PackSpec pack) {
   // Uncompressed: this initramfs lives for one boot, and the kernel unpacks a plain cpio faster
   // under TCG than it decompresses one (bench/: init exec ~65 ms sooner than zstd -1, 11 rounds).
   pack.compression = Compression::none;
@@ -110,22 +132,22 @@ void VmSession::prepare() {
     (void)write_all(io_.err_fd, "ktstr-vm: warning: the initramfs is " + std::to_string(mib) + " MiB, more than a "
                     "quarter of --memory " + std::to_string(o_.vm.memory_mb) + "; if the boot runs out of memory "
                     "(a panic, or \"initramfs is truncated\"), give the VM more\n");
-  accel_ = choose_accel(o_.vm.accel, kernel_, accel_why_);
 }
 
 void VmSession::launch(const sigset_t& child_mask) {
+  warm_.child_mask = child_mask;
   QemuSockets socks{tmp_.path() + "/com1.sock", tmp_.path() + "/com2.sock",
-                    mode_ == VmMode::run ? "" : tmp_.path() + "/hvc.sock", o_.no_com2, ""};
-  ch_[kCom1].listener = listen_unix(socks.com1);
-  ch_[kCom2].listener = listen_unix(socks.com2);
-  if (!socks.hvc.empty()) ch_[kHvc].listener = listen_unix(socks.hvc);
-  if (output_.taken() && !o_.no_lane) {
-    socks.lane = tmp_.path() + "/lane.sock";
-    ch_[kLane].listener = listen_unix(socks.lane);
-  }
-  auto argv = qemu_argv(o_.vm, accel_, kernel_, initrd_path(),
-                        kernel_cmdline(o_.vm, guest_cmdline_words(o_, mode_, host_terminal(mode_, io_.in_fd))),
-                        socks);
+                    mode_ == VmMode::run ? "" : tmp_.path() + "/hvc.sock", o_.no_com2, "", ""};
+  auto listen = [&](int ch, const std::string& path) {
+    if (!path.empty() && !ch_[ch].listener.valid()) ch_[ch].listener = listen_unix(path);
+  };
+  listen(kCom1, socks.com1);
+  listen(kCom2, socks.com2);
+  listen(kHvc, socks.hvc);
+  // The lane: a cold boot's only when a tree is taken; a warm guest's files arrive on it.
+  if ((output_.taken() && !o_.no_lane) || warm_.kind != StartKind::cold) socks.lane = tmp_.path() + "/lane.sock";
+  listen(kLane, socks.lane);
+  auto argv = launch_argv(socks);
   if (o_.verbose) {
     std::string cmd;
     for (const auto& a : argv) cmd += shell_quote(a) + " ";
@@ -133,6 +155,7 @@ void VmSession::launch(const sigset_t& child_mask) {
                                     accel_why_ + ")\nktstr-vm: " + cmd + "\n");
   }
   qemu_.start(argv, child_mask);
+  warm_.t_launch = Clock::now();
   session_->mark_qemu_start();
   watchdog_ = session_watchdog(o_, mode_, accel_);  // the accelerator is known now
   watchdog_.start(Clock::now());
@@ -148,11 +171,13 @@ void VmSession::watches(std::vector<Watch>& out) {
     short events = POLLIN;
     if (i == kHvc && c.open() && !to_guest_.empty()) events |= POLLOUT;
     if (i == kCom2 && c.open() && !com2_out_.empty()) events |= POLLOUT;
+    if (i == kLane && c.open() && !warm_.lane_out.empty()) events |= POLLOUT;
     out.push_back({fd, events, [this, i](short revents) {
-                     if (revents & POLLOUT) i == kCom2 ? flush_com2() : flush_to_guest();
+                     if (revents & POLLOUT) i == kCom2 ? flush_com2() : i == kLane ? flush_lane_out() : flush_to_guest();
                      if (revents & ~POLLOUT) on_channel(i);
                    }});
   }
+  warm_watches(out);
   // The payload's stdin: read only as far as the guest's window reaches, and only once the
   // frames before have left (the window bounds what is in flight, this what is queued here).
   if (o_.forward_stdin && mode_ != VmMode::interactive && stdin_fwd_.room() && com2_out_.empty() &&
@@ -164,7 +189,8 @@ void VmSession::watches(std::vector<Watch>& out) {
     out.push_back({io_.in_fd, POLLIN, [this](short) { on_stdin(); }});
 }
 
-int VmSession::poll_timeout_ms() const { return 500; }
+// Short while a restore is polled for its end (warm_session.cpp).
+int VmSession::poll_timeout_ms() const { return warm_.use && !warm_.running ? 5 : 500; }
 
 void VmSession::tick() {
   auto now = Clock::now();
@@ -175,6 +201,7 @@ void VmSession::tick() {
     if (auto why = watchdog_.check(now, session_->helo_seen(), session_->last_phase())) on_watchdog(*why, now);
   if (qemu_.running() && !killed_ && hang_dumps_.kill_due(now)) kill_qemu();
   if (resize_pending_ && session_->helo_seen()) send_resize();
+  if (warm_.kind == StartKind::restore && !warm_.running) poll_restore();
 }
 
 bool VmSession::finished() const {
@@ -183,6 +210,13 @@ bool VmSession::finished() const {
 
 void VmSession::on_qemu_exit() {
   qemu_.reap();
+  // A warm guest that ended before it had its test (a snapshot that would not load, a base boot
+  // that went wrong): the run boots cold instead, and only that boot is judged.
+  if (warm_.kind != StartKind::cold && !warm_.test_sent && !killed_ && !signal_) {
+    std::string why = warm_.kind == StartKind::restore ? "the snapshot did not restore" : "the warm boot ended early";
+    if (std::string said = last_line(qemu_stderr_); !said.empty()) why += " (QEMU: " + said + ")";
+    return fall_back_cold(why);
+  }
   session_->note_qemu_exit(qemu_.wait_status());  // a run without DONE names how QEMU ended
   qemu_exit_ = Clock::now();
 }
@@ -242,12 +276,19 @@ void VmSession::flush_console_log() {
 
 // COM2: the frames, to their log and the decoder.
 void VmSession::on_com2(std::string_view data) {
-  com2_log_.write(data);
+  // A warm guest's frames before its test (WAIT) are not the run's: the log starts with HELO.
+  bool before_test = warm_.kind != StartKind::cold && !warm_.test_sent;
+  if (!before_test) com2_log_.write(data);
   decoder_.feed(std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+  if (before_test) {
+    if (!warm_.unexpected.empty()) return fall_back_cold(warm_.unexpected);
+    if (warm_.waiting && !warm_.t_wait.time_since_epoch().count()) on_guest_waiting();
+  }
 }
 
 // hvc0: the guest's console, byte for byte: the shell's PTY or the exec command's output.
 void VmSession::on_hvc(std::string_view data) {
+  if (mode_ == VmMode::run) return;  // a warm guest has a console in every mode; a test's is unused
   console_ready_ = true;
   if (out_ok_) out_ok_ = write_all(io_.out_fd, data);
 }
@@ -524,6 +565,7 @@ nlohmann::json VmSession::report(const Verdict& v, const std::string& summary, d
   r["watchdog"] = watchdog_.fired() ? nlohmann::json(watchdog_.reason()) : nlohmann::json(nullptr);
   r["watchdog_dumps"] = hang_dumps_report();
   r["on_failure"] = session_->hook().report(o_.pack.on_failure);
+  r["start"] = start_report();
   return r;
 }
 

@@ -23,6 +23,7 @@
 #include "output_collector.hpp"
 #include "hang_dumps.hpp"
 #include "session_options.hpp"
+#include "snapshot_cache.hpp"
 #include "stdin_forward.hpp"
 #include "temp_dir.hpp"
 #include "terminal.hpp"
@@ -31,6 +32,17 @@
 #include "watchdog.hpp"
 
 namespace ktstr::host {
+
+class QemuMonitor;
+
+// How a session's guest started (docs/warm.md).
+enum class StartKind {
+  cold,     // a whole boot of the whole initramfs (--cold, a test hook, or a warm start that failed)
+  restore,  // a saved snapshot restored, the test handed over after it
+  create,   // a warm boot saved as the snapshot, then handed its test in the same QEMU
+  boot,     // a warm boot handed its test without saving (another process is making the snapshot)
+};
+const char* start_kind_name(StartKind k);
 
 // Where a session's own output goes; defaults are the process's stdio.
 struct SessionIo {
@@ -90,7 +102,7 @@ class VmSession {
     UniqueFd listener, conn;
     bool open() const { return conn.valid(); }
   };
-  enum { kCom1 = 0, kCom2 = 1, kHvc = 2, kLane = 3 };
+  enum { kCom1 = 0, kCom2 = 1, kHvc = 2, kLane = 3, kChannels = 4 };
 
   GuestRecord::Sinks sinks() const;
   void on_channel(int which);
@@ -116,6 +128,48 @@ class VmSession {
   std::string initrd_path() const { return tmp_.path() + "/initramfs.cpio"; }
   std::string apply_telemetry_options();
   nlohmann::json report(const Verdict& v, const std::string& summary, double wall_s) const;
+  void on_decoded(const wire::Frame& f);
+  void reset_decoder();
+
+  // The warm start (warm_session.cpp, docs/warm.md).
+  bool want_warm(std::string& why_not) const;
+  void pack_cold(PackSpec pack);
+  void prepare_warm(const PackSpec& pack);
+  std::string warm_cmdline() const;
+  std::vector<std::string> warm_key_argv() const;
+  std::vector<std::string> launch_argv(QemuSockets& socks);
+  void warm_watches(std::vector<Watch>& out);
+  void on_guest_waiting();
+  void save_snapshot();
+  void on_snapshot_saved(const std::string& migrate_answer);
+  void poll_restore();
+  void send_test();
+  void flush_lane_out();
+  void fall_back_cold(const std::string& why);
+  nlohmann::json start_report() const;
+  std::string start_line() const;
+
+  struct Warm {
+    StartKind kind = StartKind::cold;
+    std::string why_cold;                 // why a run that could have been warm was not
+    std::string key_text, base_cpio, incoming;
+    std::optional<SnapshotUse> use;       // restore: the snapshot, held (shared lock)
+    std::optional<SnapshotBuild> build;   // create: the snapshot being made (exclusive lock)
+    PackSpec pack;                        // as resolved: a fallback packs it whole
+    std::string archive;                  // the run part (PackPart::run), sent over the lane
+    uint64_t archive_bytes = 0;
+    std::unique_ptr<QemuMonitor> monitor;
+    std::string lane_out;                 // lane bytes to the guest not yet taken by the socket
+    bool waiting = false;                 // the guest said WAIT (create, boot)
+    std::string unexpected;               // a frame other than WAIT came before the test
+    bool test_sent = false;
+    bool running = false;                 // restore: QEMU said the guest runs
+    bool status_asked = false;            // restore: an `info status` is in flight
+    std::string save_error;               // create: why the snapshot was not kept
+    Clock::time_point t_launch, t_running, t_wait, t_saved, t_sent;
+    sigset_t child_mask{};
+  };
+  Warm warm_;
   void write_reports(const nlohmann::json& report);
   std::string first_output_error() const;
 
@@ -135,7 +189,7 @@ class VmSession {
   HangDumps hang_dumps_;  // the dumps asked for when the watchdog fires, before the kill
   size_t dumps_before_request_ = 0;              // DUMP events, and
   uint64_t kernel_records_before_request_ = 0;   // KMSG records, when they were asked for
-  Channel ch_[4];
+  Channel ch_[kChannels];
   OutputCollector output_;  // --output: the data lane and the output tree
   std::unique_ptr<char[]> lane_buf_;  // one read of the lane
   QemuProcess qemu_;

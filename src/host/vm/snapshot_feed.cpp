@@ -1,0 +1,101 @@
+#include "snapshot_feed.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "ktstr/posix_io.hpp"
+#include "ktstr/wire.hpp"
+#include "text.hpp"
+
+namespace ktstr::host {
+namespace {
+
+constexpr size_t kBlock = size_t(1) << 20;
+
+}  // namespace
+
+SnapshotSum sum_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) throw std::runtime_error(path + ": " + strerror(errno));
+  std::vector<char> buf(kBlock);
+  SnapshotSum s;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error(path + ": " + strerror(errno));
+    if (n == 0) return s;
+    s.crc32c = wire::crc32c(s.crc32c, buf.data(), size_t(n));
+    s.bytes += uint64_t(n);
+  }
+}
+
+std::string sum_text(const SnapshotSum& s) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%" PRIu64 " %08x", s.bytes, s.crc32c);
+  return buf;
+}
+
+bool parse_sum(const std::string& text, SnapshotSum& out) {
+  unsigned long long bytes = 0;
+  unsigned crc = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%llu %8x%c", &bytes, &crc, &tail) < 2) return false;
+  if (tail != 0 && tail != '\n') return false;
+  out = {bytes, crc};
+  return true;
+}
+
+int feed_snapshot(const std::string& path, const SnapshotSum& expected, int out_fd, std::string& error) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    error = path + ": " + strerror(errno);
+    return 1;
+  }
+  // Two buffers: the block just read goes out only once the next read proves it is not the last.
+  std::vector<char> held(kBlock), next(kBlock);
+  size_t held_n = 0;
+  SnapshotSum seen;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), next.data(), next.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = path + ": " + strerror(errno);
+      return 1;
+    }
+    if (n == 0) break;
+    seen.crc32c = wire::crc32c(seen.crc32c, next.data(), size_t(n));
+    seen.bytes += uint64_t(n);
+    if (held_n && !write_all(out_fd, std::string_view(held.data(), held_n))) {
+      error = std::string("writing the snapshot to QEMU: ") + strerror(errno);
+      return 1;
+    }
+    std::swap(held, next);
+    held_n = size_t(n);
+  }
+  if (!(seen == expected)) {
+    error = path + ": " + sum_text(seen) + " (bytes, CRC32C), made as " + sum_text(expected) +
+            ": the file changed on disk";
+    return 1;
+  }
+  if (held_n && !write_all(out_fd, std::string_view(held.data(), held_n))) {
+    error = std::string("writing the snapshot to QEMU: ") + strerror(errno);
+    return 1;
+  }
+  return 0;
+}
+
+std::string snapshot_incoming(const std::string& self_exe, const std::string& path, const SnapshotSum& sum) {
+  char crc[16];
+  std::snprintf(crc, sizeof crc, "%08x", sum.crc32c);
+  return "exec:" + shell_quote(self_exe) + " snapshot-feed " + shell_quote(path) + " " + std::to_string(sum.bytes) +
+         " " + crc;
+}
+
+}  // namespace ktstr::host
