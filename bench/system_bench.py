@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 import boot_bench  # noqa: E402  boot-time A/Bs and the bare PID 1 floor
 import telemetry_bench  # noqa: E402  scheduler telemetry on/off
 import output_bench  # noqa: E402  the output tree: lane, COM2, the lane's boot cost
+import warm_bench  # noqa: E402  warm guests against cold boots and the bare floor
 
 
 def decode_capture(path):
@@ -407,6 +408,12 @@ BUDGETS = [  # key, target, comparison, label
     ("output_com2_mb_per_s", None, None, "... the tree over COM2, guest PHAS output -> DONE (MB/s)"),
     ("lane_device_helo_extra_ms", None, None, "the lane's device in a run without a tree: QEMU start -> HELO extra (ms)"),
     ("lane_device_wall_extra_s", None, None, "... whole run `true` extra (s)"),
+    ("warm_true_over_bare", 0.15, "<=", "warm `run -- true` / bare PID 1 bzImage boot, medians interleaved"),
+    ("cold_true_over_bare", None, None, "... the same run --cold / bare"),
+    ("warm_true_s", None, None, "... warm `run -- true`, median (s)"),
+    ("warm_scx_simple_over_bare", None, None, "warm `run --scheduler scx_simple -- true` / bare"),
+    ("warm_suite24_over_cold", 0.25, "<=", "suite of 24 trivial tests at -j2: warm / --cold wall"),
+    ("warm_first_run_extra_s", None, None, "first run of a shape (boot, save, run) minus a cold run (s)"),
 ]
 
 
@@ -425,13 +432,17 @@ def bench_boot(results):
                        lambda: json.dump(results, open(out, "w"), indent=2))
 
 
+def bench_warm(results):
+    warm_bench.run_all(results, lambda m: print(m, file=sys.stderr, flush=True))
+
+
 def main():
     out = os.path.join(ROOT, "bench", "results.json")
     results = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.node()} {os.cpu_count()} cores, "
                f"{platform.release()}", "accel": "tcg,thread=single"}
     results["init_stripped_bytes"] = os.path.getsize(INIT)
     steps = (bench_scheduler_runs, bench_exit_to_reboot, bench_sched_death, bench_com2, bench_console,
-             bench_decoder, bench_pack, bench_boot, bench_suite, bench_topology, bench_telemetry, bench_output)
+             bench_decoder, bench_pack, bench_boot, bench_suite, bench_topology, bench_telemetry, bench_output, bench_warm)
     # KTSTR_BENCH_ONLY=bench_pack,...: run only these steps, update the other rows from the last results.
     only = [x for x in os.environ.get("KTSTR_BENCH_ONLY", "").split(",") if x]
     if only:

@@ -225,3 +225,59 @@ TEST(QemuArgv, BadShapesAreRefusedBeforeBoot) {
   vm.topology = Topology{1, 16, 16, 2};
   EXPECT_NE(ktstr::host::vm_options_error(vm).find("at most 255"), std::string::npos);
 }
+
+// A warm guest's machine is the same in every mode (docs/warm.md): the console (a null backend
+// without a terminal), the lane and vmgenid always, the monitor on its socket. Only the chardev
+// backends differ between run and shell, and those are not part of a snapshot.
+TEST(QemuArgv, AWarmGuestHasTheSameDevicesInEveryMode) {
+  VmOptions vm;
+  ktstr::host::QemuWarm warm;
+  auto run = qemu_argv(vm, "tcg", pvh_kernel(), "/t/base", "x", QemuSockets{"/c1", "/c2", "", false, "/l", "/m"}, &warm);
+  auto shell = qemu_argv(vm, "tcg", pvh_kernel(), "/t/base", "x", QemuSockets{"/c1", "/c2", "/h", false, "/l", "/m"}, &warm);
+  auto count = [](const std::vector<std::string>& a, const std::string& w) { return std::count(a.begin(), a.end(), w); };
+  for (const auto* a : {&run, &shell}) {
+    EXPECT_EQ(count(*a, "virtio-serial-pci"), 1);
+    EXPECT_EQ(count(*a, "virtconsole,chardev=hvc"), 1);
+    EXPECT_EQ(count(*a, "virtserialport,chardev=lane,name=org.ktstr.lane"), 1);
+    EXPECT_EQ(count(*a, "vmgenid,guid=auto"), 1);
+    EXPECT_EQ(after(*a, "-mon"), "chardev=mon,mode=readline");
+    EXPECT_EQ(count(*a, "socket,id=mon,path=/m"), 1);
+    EXPECT_EQ(count(*a, "-incoming"), 0) << "a boot, not a restore";
+  }
+  EXPECT_EQ(count(run, "null,id=hvc"), 1);
+  EXPECT_EQ(count(shell, "socket,id=hvc,path=/h"), 1);
+  // Without the sockets, the two argvs are one machine.
+  auto devices = [](std::vector<std::string> a) {
+    std::erase_if(a, [](const std::string& w) { return w.find("id=hvc") != std::string::npos; });
+    return a;
+  };
+  EXPECT_EQ(devices(run), devices(shell));
+}
+
+// A restore is the boot's argv plus -incoming, under KVM as under TCG: migration to and from a
+// file has no TCG-only step. No machine here runs KVM, so this argv is only checked here.
+TEST(QemuArgv, ARestoreIsTheBootsArgvPlusIncomingUnderKvmToo) {
+  VmOptions vm;
+  QemuSockets s{"/c1", "/c2", "", false, "/l", "/m"};
+  for (const char* accel : {"tcg", "kvm"}) {
+    ktstr::host::QemuWarm boot, restore{"exec:feed snapshot"};
+    auto b = qemu_argv(vm, accel, pvh_kernel(), "/t/base", "x", s, &boot);
+    auto r = qemu_argv(vm, accel, pvh_kernel(), "/t/base", "x", s, &restore);
+    EXPECT_EQ(after(r, "-incoming"), "exec:feed snapshot") << accel;
+    ASSERT_EQ(r.size(), b.size() + 2) << accel;
+    EXPECT_TRUE(std::equal(b.begin(), b.end(), r.begin())) << accel;
+    EXPECT_EQ(after(r, "-accel"), std::string(accel) == "kvm" ? "kvm" : "tcg,thread=single");
+    if (std::string(accel) == "kvm") EXPECT_EQ(after(r, "-cpu"), "host");
+  }
+}
+
+// The user's --qemu-arg words stay last, after the warm devices and -incoming.
+TEST(QemuArgv, UserQemuArgsStayLastInAWarmArgv) {
+  VmOptions vm;
+  vm.qemu_args = {"-bios", "/x/bios.bin"};
+  ktstr::host::QemuWarm restore{"exec:x"};
+  auto a = qemu_argv(vm, "tcg", pvh_kernel(), "/t/base", "x", QemuSockets{"/c1", "/c2", "", false, "/l", "/m"}, &restore);
+  ASSERT_GE(a.size(), 2u);
+  EXPECT_EQ(a[a.size() - 2], "-bios");
+  EXPECT_EQ(a.back(), "/x/bios.bin");
+}
