@@ -121,6 +121,41 @@ TEST_F(PackTest, LayoutFollowsTheContract) {
   EXPECT_TRUE(by.count("bin/sh")) << "busybox applet links";
 }
 
+// A warm guest's two parts (docs/warm.md): the base part holds /init, busybox, the layout and the
+// kernel config and no sentinel; the run part holds everything else with the sentinel last; the
+// two together are the whole archive, and no path is in both.
+TEST_F(PackTest, BaseAndRunPartsSplitTheWholeArchive) {
+  spec_.compression = Compression::none;
+  pack_initramfs(spec_, (dir_ / "whole").string());
+  spec_.part = PackPart::base;
+  pack_initramfs(spec_, (dir_ / "base").string());
+  spec_.part = PackPart::run;
+  pack_initramfs(spec_, (dir_ / "run").string());
+  std::map<std::string, Listed> whole, base, run;
+  for (auto& e : list_archive((dir_ / "whole").string())) whole[e.path] = e;
+  for (auto& e : list_archive((dir_ / "base").string())) base[e.path] = e;
+  auto run_list = list_archive((dir_ / "run").string());
+  for (auto& e : run_list) run[e.path] = e;
+  ASSERT_FALSE(run_list.empty());
+  EXPECT_EQ(run_list.back().path, ".ktstr_init_ok");
+  EXPECT_EQ(base.count(".ktstr_init_ok"), 0u) << "a warm guest finds the sentinel in the run part only";
+  for (const char* p : {"init", "dev/console", "bin/sh", "boot/config-7.3.4-test", "tmp"}) {
+    EXPECT_EQ(base.count(p), 1u) << p;
+    EXPECT_EQ(run.count(p), 0u) << p;
+  }
+  for (const char* p : {"scheduler", "sched_args", "args", "include-files/inc/tool", "include-files/inc/sub/data.txt"}) {
+    EXPECT_EQ(run.count(p), 1u) << p;
+    EXPECT_EQ(base.count(p), 0u) << p;
+  }
+  for (const auto& [path, e] : whole) {
+    EXPECT_EQ(base.count(path) + run.count(path), 1u) << path;
+    const Listed& part = base.count(path) ? base[path] : run[path];
+    EXPECT_EQ(part.content, e.content) << path;
+    EXPECT_EQ(part.mode, e.mode) << path;
+  }
+  EXPECT_EQ(base.size() + run.size(), whole.size());
+}
+
 // The on-failure hook is a file, /on_failure: CMD (multi-line kept) plus one newline; none without one.
 TEST_F(PackTest, OnFailureIsAFile) {
   pack_initramfs(spec_, (dir_ / "a").string());

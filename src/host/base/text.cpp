@@ -9,6 +9,12 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
+std::string sh_word(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
 void keep_tail(std::string& tail, std::string_view data, size_t max) {
   tail.append(data);
   if (tail.size() > max) tail.erase(0, tail.size() - max);

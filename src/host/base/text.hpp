@@ -9,6 +9,8 @@ namespace ktstr::host {
 
 // Quotes an argument for display in a copy-pasteable shell command.
 std::string shell_quote(const std::string& s);
+// One word for /bin/sh, whatever it holds: always single-quoted (for commands QEMU runs).
+std::string sh_word(const std::string& s);
 
 // Appends data to tail, keeping only the last `max` bytes.
 void keep_tail(std::string& tail, std::string_view data, size_t max = 64 * 1024);

@@ -46,6 +46,7 @@ bool parse_sum(const std::string& text, SnapshotSum& out) {
   unsigned long long bytes = 0;
   unsigned crc = 0;
   char tail = 0;
+  if (text.empty() || text[0] < '0' || text[0] > '9') return false;
   if (std::sscanf(text.c_str(), "%llu %8x%c", &bytes, &crc, &tail) < 2) return false;
   if (tail != 0 && tail != '\n') return false;
   out = {bytes, crc};
@@ -94,7 +95,7 @@ int feed_snapshot(const std::string& path, const SnapshotSum& expected, int out_
 std::string snapshot_incoming(const std::string& self_exe, const std::string& path, const SnapshotSum& sum) {
   char crc[16];
   std::snprintf(crc, sizeof crc, "%08x", sum.crc32c);
-  return "exec:" + shell_quote(self_exe) + " snapshot-feed " + shell_quote(path) + " " + std::to_string(sum.bytes) +
+  return "exec:" + sh_word(self_exe) + " snapshot-feed " + sh_word(path) + " " + std::to_string(sum.bytes) +
          " " + crc;
 }
 

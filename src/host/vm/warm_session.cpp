@@ -197,7 +197,7 @@ void VmSession::save_snapshot() {
   QemuMonitor& m = *warm_.monitor;
   m.send("stop");
   m.send("migrate_set_parameter max-bandwidth 4G");
-  m.send("migrate \"exec:cat > " + shell_quote(file) + "\"", [this](const MonitorReply& answer) {
+  m.send("migrate \"exec:cat > " + sh_word(file) + "\"", [this](const MonitorReply& answer) {
     on_snapshot_saved(answer.text);
   });
 }
