@@ -180,8 +180,10 @@ void VmSession::watches(std::vector<Watch>& out) {
   warm_watches(out);
   // The payload's stdin: read only as far as the guest's window reaches, and only once the
   // frames before have left (the window bounds what is in flight, this what is queued here).
+  // Not before HELO: a warm guest reads its SPEC with a reader of its own, which would take
+  // whatever followed it.
   if (o_.forward_stdin && mode_ != VmMode::interactive && stdin_fwd_.room() && com2_out_.empty() &&
-      ch_[kCom2].open() && qemu_.running())
+      ch_[kCom2].open() && qemu_.running() && session_->helo_seen())
     out.push_back({io_.in_fd, POLLIN, [this](short) { forward_stdin(); }});
   // Keys are read once the guest console has spoken (before init makes it raw, the kernel would
   // echo them) and has taken the previous ones.

@@ -246,6 +246,7 @@ void VmSession::send_test() {
   warm_.archive_bytes = warm_.archive.size();
   std::string().swap(warm_.archive);
   if (!send_to_guest(wire::kSpec, spec)) return;  // no COM2: the watchdog tells
+  to_guest_seq_ = 0;  // the run's host -> guest stream (STDI, RSIZ, STOP, SYRQ) starts after SPEC
   warm_.lane_out += lane;
   flush_lane_out();
   if (o_.verbose) (void)write_all(io_.err_fd, start_line());
