@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -211,4 +212,26 @@ TEST(QemuMonitor, RealQemuStatusContAndQuit) {
   ASSERT_EQ(::poll(&p, 1, 30000), 1);
   qemu.reap();
   EXPECT_TRUE(WIFEXITED(qemu.wait_status()) && WEXITSTATUS(qemu.wait_status()) == 0) << err;
+}
+
+// Text that comes while no command is in flight is no answer: the next command's answer starts
+// after its own echo, not after that text's line break.
+TEST(QemuMonitor, UnaskedTextIsNotTakenForTheNextAnswer) {
+  ScratchDir d("ktstr-mon");
+  std::string path = d.path() + "/mon.sock";
+  QemuMonitor m(ktstr::host::listen_unix(path));
+  UniqueFd q = connect_unix(path);
+  ASSERT_TRUE(pump(m, [&] { return m.connected(); }));
+  std::string unasked = kGreeting + "a note nobody asked for\r\n";
+  ASSERT_EQ(::write(q.get(), unasked.data(), unasked.size()), ssize_t(unasked.size()));
+  ASSERT_TRUE(pump(m, [&] { return m.greeted(); }));
+  pollfd p{m.fd(), m.events(), 0};  // let the client read the note before it asks
+  while (::poll(&p, 1, 50) > 0 && p.revents) m.on_ready(p.revents), p.revents = 0;
+  std::optional<MonitorReply> got;
+  m.send("info status", [&](const MonitorReply& r) { got = r; });
+  EXPECT_EQ(read_lines(q.get(), m, 1), "info status\n");
+  std::string answer = kStatusEcho + "VM status: running\r\n(qemu) ";
+  ASSERT_EQ(::write(q.get(), answer.data(), answer.size()), ssize_t(answer.size()));
+  ASSERT_TRUE(pump(m, [&] { return got.has_value(); }));
+  EXPECT_EQ(got->text, "VM status: running\n");
 }

@@ -138,7 +138,10 @@ void QemuMonitor::take_answers() {
       start_next();
       continue;
     }
-    if (!sent_) return;
+    if (!sent_) {  // nothing asked: not an answer (QEMU prints nothing unasked in readline mode)
+      in_.clear();
+      return;
+    }
     // The echo of the command line ends at its line break; the answer follows, up to the prompt.
     size_t echo_end = in_.find('\n');
     if (echo_end == std::string::npos) return;
