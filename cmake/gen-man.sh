@@ -29,10 +29,10 @@ sections() {
   "$exe" --help | tail -n +3 | esc | sections .SH
   echo ".fi"
   echo ".SH COMMANDS"
-  for c in pack run shell suite decode report doctor "kernel fetch"; do
+  for c in pack run shell suite decode report doctor "kernel fetch" cache "cache list" "cache clear"; do
     echo ".SS \"ktstr-vm $c\""
     echo ".nf"
-    # shellcheck disable=SC2086  # "kernel fetch" is two words
+    # shellcheck disable=SC2086  # "kernel fetch", "cache list" are two words
     "$exe" $c --help | esc | sed -e 's/^\([A-Z][A-Z ]*[A-Z]\)\( (.*)\)\{0,1\}$/\\fB&\\fR/'
     echo ".fi"
   done

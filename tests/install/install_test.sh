@@ -18,7 +18,7 @@ done
 cd /
 "$P/bin/ktstr-vm" --version | grep -q '^ktstr-vm [0-9.]* (git ' || fail "--version"
 page=$(MANPAGER=cat MANWIDTH=100 man -l "$P/share/man/man1/ktstr-vm.1" 2>&1) || fail "man -l: $page"
-for s in NAME SYNOPSIS 'EXIT STATUS' ENVIRONMENT KTSTR_CACHE KTSTR_KERNEL 'ktstr-vm doctor' 'ktstr-vm kernel fetch'; do
+for s in NAME SYNOPSIS 'EXIT STATUS' ENVIRONMENT KTSTR_CACHE KTSTR_KERNEL 'ktstr-vm doctor' 'ktstr-vm kernel fetch' 'ktstr-vm cache list'; do
   grep -q "$s" <<<"$page" || fail "the man page lacks $s"
 done
 "$P/bin/ktstr-vm" doctor | grep -q "^ok      init: $P/libexec/ktstr-init/init\$" || fail "doctor: init not from libexec"

@@ -22,6 +22,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "cache_cmd.hpp"
 #include "cli_numbers.hpp"
 #include "decode_cmd.hpp"
 #include "doctor.hpp"
@@ -88,7 +89,8 @@ EXIT STATUS (doctor, kernel fetch)
 ENVIRONMENT
   KTSTR_KERNEL  kernel (any --kernel form) when --kernel is not given
   KTSTR_CACHE   set-up cache (default ~/.cache/ktstr-init): kernel, schedulers, Zig, the KVM
-                probe's verdict; `kernel fetch` writes there
+                probe's verdict, the snapshots of warm runs; `kernel fetch` writes there
+  KTSTR_SNAPSHOT_CACHE_MB  the snapshots' size cap in MiB (default 4096; `ktstr-vm cache --help`)
 
 FILES
   init and fetch-kernel.sh are found beside ktstr-vm, else in ../libexec/ktstr-init (an install
@@ -533,17 +535,59 @@ Command add_kernel_command(CLI::App& app) {
   return {fetch, [refresh] { return kernel_fetch_command(*refresh); }};
 }
 
+constexpr const char* kCacheFooter = R"(
+SNAPSHOTS
+  A warm run restores a guest that has already booted and waits for its test, instead of booting
+  one (docs/warm.md). ktstr-vm saves such guests in the set-up cache, in KTSTR_CACHE/snapshots
+  (default ~/.cache/ktstr-init/snapshots): one directory per snapshot, named by the SHA-256 of
+  everything that shapes the booted guest (kernel, init, QEMU and its arguments, the cmdline).
+  A run whose guest differs in any of these makes a new snapshot; none is ever reused for another.
+
+  The cache holds at most KTSTR_SNAPSHOT_CACHE_MB MiB (default 4096): after saving a snapshot,
+  ktstr-vm removes the least recently used ones above that size. A snapshot a running ktstr-vm is
+  restoring is never removed, by that or by `cache clear`. Only the cache's own entries are
+  touched; other files in that folder are left alone.
+
+  cache list   one line per snapshot, most recently used first: its key (the first 12 hex digits),
+               size, last use, kernel and guest shape, then the total and the cap. With --json, an
+               object: dir, cap_bytes, total_bytes and snapshots [{key, bytes, last_used (Unix
+               seconds), meta (what was recorded when it was made)}].
+  cache clear  removes every snapshot not in use, and the leftovers of saves that were killed, and
+               says how many and how much space; the next warm run makes a new snapshot.
+
+EXIT STATUS
+  0 done (clear also when snapshots in use were kept: it says so); 2 no or an unknown subcommand;
+  125 (list) KTSTR_SNAPSHOT_CACHE_MB is not a whole number. A cache folder that does not exist or
+  cannot be read holds no snapshots.)";
+
+// `cache list` and `cache clear`: the command that runs is the sub-subcommand.
+Command add_cache_command(CLI::App& app) {
+  auto json = std::make_shared<bool>(false);
+  auto* cache = app.add_subcommand("cache", "list or clear the snapshots of warm runs in the set-up cache "
+                                   "(KTSTR_CACHE/snapshots)");
+  cache->require_subcommand(1);
+  cache->footer(kCacheFooter);
+  auto* list = cache->add_subcommand("list", "list the snapshots: key, size, last use, kernel, guest shape");
+  list->add_flag("--json", *json, "one JSON object instead of the table");
+  list->footer("\nSee `ktstr-vm cache --help` for where snapshots live, their key, cap and locks.");
+  auto* clear = cache->add_subcommand("clear", "remove every snapshot not in use, say what went and how much space");
+  clear->footer("\nSee `ktstr-vm cache --help` for where snapshots live, their key, cap and locks.");
+  return {cache, [list, json] { return *list ? cache_list_command(*json) : cache_clear_command(); }};
+}
+
 // QEMU's source of a snapshot being restored (snapshot_feed.hpp): not for people, so hidden.
 Command add_snapshot_feed_command(CLI::App& app) {
   auto path = std::make_shared<std::string>();
-  auto sum = std::make_shared<std::string>();
+  auto bytes = std::make_shared<std::string>();
+  auto crc = std::make_shared<std::string>();
   auto* c = app.add_subcommand("snapshot-feed", "write a snapshot to stdout, cut short unless it is intact")->group("");
   c->add_option("file", *path)->required();
-  c->add_option("sum", *sum, "BYTES CRC32C, as two words")->required()->expected(2);
-  return {c, [path, sum] {
+  c->add_option("bytes", *bytes, "its size when it was made")->required();
+  c->add_option("crc32c", *crc, "its CRC32C when it was made, 8 hex digits")->required();
+  return {c, [path, bytes, crc] {
             SnapshotSum want;
             std::string error;
-            if (!parse_sum(*sum, want)) error = "bad sum '" + *sum + "'";
+            if (!parse_sum(*bytes + " " + *crc, want)) error = "bad sum '" + *bytes + " " + *crc + "'";
             else if (feed_snapshot(*path, want, 1, error) == 0) return 0;
             std::cerr << "ktstr-vm snapshot-feed: " << error << "\n";
             return 1;
@@ -559,7 +603,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", version_line(), "print the version and the git revision, then exit");
   const Command commands[] = {add_pack_command(app),   add_run_command(app),    add_shell_command(app),
                               add_suite_command(app),  add_decode_command(app), add_report_command(app),
-                              add_doctor_command(app), add_kernel_command(app), add_snapshot_feed_command(app)};
+                              add_doctor_command(app), add_kernel_command(app), add_cache_command(app),
+                              add_snapshot_feed_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

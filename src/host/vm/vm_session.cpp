@@ -191,8 +191,8 @@ void VmSession::watches(std::vector<Watch>& out) {
     out.push_back({io_.in_fd, POLLIN, [this](short) { on_stdin(); }});
 }
 
-// Short while a restore is polled for its end (warm_session.cpp).
-int VmSession::poll_timeout_ms() const { return warm_.use && !warm_.running ? 5 : 500; }
+// Short while a restore or a save is polled for its end (warm_session.cpp).
+int VmSession::poll_timeout_ms() const { return (warm_.use && !warm_.running) || warm_.saving ? 5 : 500; }
 
 void VmSession::tick() {
   auto now = Clock::now();
@@ -204,6 +204,7 @@ void VmSession::tick() {
   if (qemu_.running() && !killed_ && hang_dumps_.kill_due(now)) kill_qemu();
   if (resize_pending_ && session_->helo_seen()) send_resize();
   if (warm_.kind == StartKind::restore && !warm_.running) poll_restore();
+  if (warm_.saving) poll_save();
 }
 
 bool VmSession::finished() const {

@@ -141,7 +141,8 @@ class VmSession {
   void warm_watches(std::vector<Watch>& out);
   void on_guest_waiting();
   void save_snapshot();
-  void on_snapshot_saved(const std::string& migrate_answer);
+  void poll_save();
+  void finish_save();
   void poll_restore();
   void send_test();
   void flush_lane_out();
@@ -164,7 +165,8 @@ class VmSession {
     std::string unexpected;               // a frame other than WAIT came before the test
     bool test_sent = false;
     bool running = false;                 // restore: QEMU said the guest runs
-    bool status_asked = false;            // restore: an `info status` is in flight
+    bool status_asked = false;            // an `info status` or `info migrate` is in flight
+    bool saving = false;                  // create: QEMU is writing the snapshot
     std::string save_error;               // create: why the snapshot was not kept
     Clock::time_point t_launch, t_running, t_wait, t_saved, t_sent;
     sigset_t child_mask{};
