@@ -122,6 +122,23 @@ for name, data in seeds.items():
     open(f"{d}/{name}", "wb").write(data)
 PY
       ;;
+    cpio_reader)
+      # One byte picks the piece size (see the target); the rest is a newc archive: a dir, a
+      # file, a symlink and the trailer, and the same with a ".." path.
+      python3 - "$dir" <<'PY'
+import sys
+d = sys.argv[1]
+def ent(name, mode, data=b""):
+    n = name.encode() + b"\0"
+    h = b"070701" + b"".join(b"%08X" % v for v in (1, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(n), 0)) + n
+    h += b"\0" * (-len(h) % 4)
+    return h + data + b"\0" * (-len(data) % 4)
+tr = ent("TRAILER!!!", 0)
+ok = ent("d", 0o40755) + ent("d/f", 0o100644, b"hello") + ent("l", 0o120777, b"d/f") + tr
+open(f"{d}/ok", "wb").write(b"\x07" + ok)
+open(f"{d}/dotdot", "wb").write(b"\x02" + ent("../x", 0o100644, b"x") + tr)
+PY
+      ;;
     cmdline)
       printf 'console=ttyS0 KTSTR_MODE=test KTSTR_LOG=debug KTSTR_TIMEOUT=30' >"$dir/a"
       printf 'KTSTR_TOPO=1,2,2,1 KTSTR_COLS=120 KTSTR_ROWS=40 KTSTR_TERM=xterm-256color' >"$dir/b"

@@ -35,6 +35,8 @@ struct Config {
   uint32_t on_failure_timeout_s = 30; // KTSTR_ON_FAILURE_TIMEOUT: the hook's own timeout (1-3600 s)
   uint64_t output_limit = 0;          // KTSTR_OUTPUT_LIMIT: bytes of file data of the output tree
                                       // init sends at teardown; 0 = the host takes no tree
+  bool warm = false;                  // KTSTR_WARM=1: a snapshot boot; init sends WAIT and takes
+                                      // its test as a SPEC frame and an archive (docs/protocol.md)
 
   bool operator==(const Config&) const = default;
 };
@@ -54,7 +56,7 @@ CmdlineResult parse_cmdline(std::string_view text);
 // kernel hands each to init as an environment variable and panics past 32). Order: KTSTR_TOPO,
 // KTSTR_MODE, the terminal (COLS, ROWS, TERM, COLORTERM), then TIMEOUT, LOG, ATTACH_TIMEOUT_MS,
 // TELEMETRY, STATS_MS, HEARTBEAT_MS, DEBUG_FAULT, ATTEMPT, STDIN, EXPECT_EXIT, ON_FAILURE_TIMEOUT,
-// OUTPUT_LIMIT. A function of `c` alone: the same
+// OUTPUT_LIMIT, WARM. A function of `c` alone: the same
 // Config gives the same words, whatever the process's environment.
 // Values are written as they are. A value the parser refuses (a number out of its range, an
 // unknown log level) reaches the guest, which warns and keeps its default, as for any bad word.

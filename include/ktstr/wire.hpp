@@ -84,6 +84,14 @@ inline constexpr Tag kFend = make_tag("FEND");
 // when FEND arrived there. init waits for it before DONE: a write on the port returns once the
 // data is queued, not once QEMU has passed it on, and the reboot after DONE would drop the rest.
 inline constexpr Tag kLack = make_tag("LACK");
+// Warm starts (docs/protocol.md, "Warm starts"). Guest -> host, seq 0, instead of HELO when
+// KTSTR_WARM=1: init has booted and waits for its test, {"protocol":1,"init":V,"kernel":R}.
+inline constexpr Tag kWait = make_tag("WAIT");
+// Host -> guest on COM2: the test as data, {"words":[...],"realtime_ns":N,"entropy":HEX,
+// "archive_bytes":N,"archive_frames":K}. Host -> guest on the lane: the run archive's bytes in K
+// frames (raw, a newc cpio split anywhere), lane seq 0..K-1.
+inline constexpr Tag kSpec = make_tag("SPEC");
+inline constexpr Tag kArch = make_tag("ARCH");
 // Host -> guest (docs/protocol.md)
 inline constexpr Tag kRsiz = make_tag("RSIZ");
 inline constexpr Tag kStop = make_tag("STOP");
@@ -95,9 +103,9 @@ inline constexpr Tag kSyrq = make_tag("SYRQ");
 
 // True for the types whose value is raw stream bytes rather than a JSON object.
 constexpr bool is_stream(Tag t) { return t == kSout || t == kSerr || t == kSlog || t == kIlog || t == kHook; }
-// True for the types whose value is raw bytes rather than a JSON object: the streams, file data
-// and the host's stdin.
-constexpr bool is_raw(Tag t) { return is_stream(t) || t == kFdat || t == kStdi; }
+// True for the types whose value is raw bytes rather than a JSON object: the streams, file data,
+// the host's stdin and the run archive.
+constexpr bool is_raw(Tag t) { return is_stream(t) || t == kFdat || t == kStdi || t == kArch; }
 // True for every type this protocol version defines.
 bool is_known(Tag t);
 

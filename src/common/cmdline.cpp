@@ -79,6 +79,7 @@ std::vector<std::string> cmdline_words(const Config& c) {
   if (c.expect_exit != d.expect_exit) put("KTSTR_EXPECT_EXIT", std::to_string(c.expect_exit));
   if (c.on_failure_timeout_s != d.on_failure_timeout_s) put("KTSTR_ON_FAILURE_TIMEOUT", std::to_string(c.on_failure_timeout_s));
   if (c.output_limit != d.output_limit) put("KTSTR_OUTPUT_LIMIT", std::to_string(c.output_limit));
+  if (c.warm != d.warm) put("KTSTR_WARM", c.warm ? "1" : "0");
   return w;
 }
 
@@ -147,6 +148,9 @@ CmdlineResult parse_cmdline(std::string_view text) {
       }
     } else if (key == "KTSTR_OUTPUT_LIMIT") {
       if (!parse_uint(val, c.output_limit)) bad(key, val, "expected bytes (0-18446744073709551615)");
+    } else if (key == "KTSTR_WARM") {
+      if (val == "0" || val == "1") c.warm = val == "1";
+      else bad(key, val, "expected 0 or 1");
     } else if (key == "KTSTR_DEBUG_FAULT") {
       if (val == "segv" || val == "abort") c.debug_fault = val;
       else bad(key, val, "expected segv or abort");

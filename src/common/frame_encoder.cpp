@@ -46,7 +46,7 @@ void put_le(uint8_t* p, uint64_t v, int n) {
 bool is_known(Tag t) {
   for (Tag k : {kHelo, kPhas, kSout, kSerr, kSlog, kIlog, kSchd, kDump, kExit, kBeat, kCrsh, kFatl,
                 kDone, kKmsg, kTopo, kProg, kStat, kSack, kHook, kHend, kFent, kFdat, kFskp, kFend, kRsiz, kStop,
-                kStdi, kSyrq, kLack})
+                kStdi, kSyrq, kLack, kWait, kSpec, kArch})
     if (k == t) return true;
   return false;
 }

@@ -123,6 +123,7 @@ ktstr::Config every_key_set() {
   c.expect_exit = 255;
   c.on_failure_timeout_s = 3600;
   c.output_limit = 18446744073709551615ull;
+  c.warm = true;
   return c;
 }
 
@@ -138,7 +139,7 @@ std::string joined(const std::vector<std::string>& words) {
 TEST(Cmdline, EveryKeyRoundTrips) {
   ktstr::Config c = every_key_set();
   std::vector<std::string> words = ktstr::cmdline_words(c);
-  EXPECT_EQ(words.size(), 18u) << joined(words);  // one word per key of docs/cmdline.md
+  EXPECT_EQ(words.size(), 19u) << joined(words);  // one word per key of docs/cmdline.md
   auto r = parse_cmdline(joined(words));
   EXPECT_TRUE(r.warnings.empty()) << joined(r.warnings);
   EXPECT_EQ(r.config, c) << joined(words);
@@ -163,7 +164,7 @@ TEST(Cmdline, EachKeyAloneRoundTrips) {
       with_one(&ktstr::Config::debug_fault), with_one(&ktstr::Config::attempt),
       with_one(&ktstr::Config::stdin_forward), with_one(&ktstr::Config::expect_exit),
       with_one(&ktstr::Config::on_failure_timeout_s),
-      with_one(&ktstr::Config::output_limit)};
+      with_one(&ktstr::Config::output_limit), with_one(&ktstr::Config::warm)};
   for (const ktstr::Config& c : singles) {
     std::vector<std::string> words = ktstr::cmdline_words(c);
     ASSERT_EQ(words.size(), 1u) << joined(words);
@@ -245,5 +246,21 @@ TEST(Cmdline, OutputLimitKey) {
     auto b = parse_cmdline(bad);
     EXPECT_EQ(b.warnings.size(), 1u) << bad;
     EXPECT_EQ(b.config.output_limit, 0u) << bad;
+  }
+}
+
+// KTSTR_WARM: only the snapshot boot has it (docs/cmdline.md); 1 makes init wait for a SPEC,
+// anything but 0 or 1 is warned about and leaves a cold boot.
+TEST(Cmdline, WarmKey) {
+  EXPECT_FALSE(ktstr::Config{}.warm);
+  auto r = parse_cmdline("KTSTR_WARM=1");
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_TRUE(r.config.warm);
+  EXPECT_EQ(ktstr::cmdline_words(r.config), std::vector<std::string>{"KTSTR_WARM=1"});
+  EXPECT_FALSE(parse_cmdline("KTSTR_WARM=0").config.warm);
+  for (const char* bad : {"KTSTR_WARM=", "KTSTR_WARM=yes", "KTSTR_WARM=2"}) {
+    auto b = parse_cmdline(bad);
+    EXPECT_EQ(b.warnings.size(), 1u) << bad;
+    EXPECT_FALSE(b.config.warm) << bad;
   }
 }

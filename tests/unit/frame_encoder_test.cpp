@@ -159,4 +159,9 @@ TEST(FrameEncoder, ClassifiesFrameTypes) {
   EXPECT_TRUE(w::is_stream(w::kHook));
   EXPECT_FALSE(w::is_stream(w::kHend));
   for (w::Tag t : {w::kHook, w::kHend, w::kSyrq}) EXPECT_TRUE(w::is_known(t)) << t.view();
+  // Warm starts: WAIT and SPEC are JSON, ARCH carries raw archive bytes (not a stream of DONE's).
+  for (w::Tag t : {w::kWait, w::kSpec, w::kArch}) EXPECT_TRUE(w::is_known(t)) << t.view();
+  EXPECT_TRUE(w::is_raw(w::kArch));
+  EXPECT_FALSE(w::is_stream(w::kArch));
+  EXPECT_FALSE(w::is_raw(w::kSpec));
 }
