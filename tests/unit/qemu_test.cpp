@@ -243,6 +243,7 @@ TEST(QemuArgv, AWarmGuestHasTheSameDevicesInEveryMode) {
     EXPECT_EQ(after(*a, "-mon"), "chardev=mon,mode=readline");
     EXPECT_EQ(count(*a, "socket,id=mon,path=/m"), 1);
     EXPECT_EQ(count(*a, "-incoming"), 0) << "a boot, not a restore";
+    EXPECT_EQ(count(*a, "/usr/share/qemu/qboot.rom"), 0) << "qboot cannot load vmgenid's ACPI table";
   }
   EXPECT_EQ(count(run, "null,id=hvc"), 1);
   EXPECT_EQ(count(shell, "socket,id=hvc,path=/h"), 1);

@@ -17,6 +17,7 @@
 #include "pack.hpp"
 #include "pack_spec.hpp"
 #include "qemu.hpp"
+#include "qemu_monitor.hpp"
 #include "report.hpp"
 #include "text.hpp"
 #include "unix_socket.hpp"

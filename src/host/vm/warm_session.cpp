@@ -17,6 +17,7 @@
 #include "qemu_monitor.hpp"
 #include "snapshot_feed.hpp"
 #include "text.hpp"
+#include "unix_socket.hpp"
 #include "vm_session.hpp"
 #include "warm_key.hpp"
 #include "warm_spec.hpp"
@@ -118,7 +119,7 @@ void VmSession::prepare_warm(const PackSpec& pack) {
       (void)pack_initramfs(base_spec(pack), build->base_cpio());
       warm_.kind = StartKind::create;
       warm_.base_cpio = build->base_cpio();
-      warm_.build = std::move(build);
+      warm_.build.emplace(std::move(*build));
       return;
     }
   } catch (const std::exception& e) {
@@ -258,7 +259,7 @@ void VmSession::send_test() {
   reset_decoder();
   warm_.test_sent = true;
   warm_.t_sent = Clock::now();
-  output_.start_ack_seq(frames);  // the tree's LACK follows the archive's frames on the lane
+  output_.set_first_ack_seq(frames);  // the tree's LACK follows the archive's frames on the lane
   warm_.archive_bytes = warm_.archive.size();
   std::string().swap(warm_.archive);
   if (!send_to_guest(wire::kSpec, spec)) return;  // no COM2: the watchdog tells
