@@ -44,6 +44,9 @@ class LaneDecoder {
  public:
   using Handler = std::function<void(const wire::Frame&)>;
   explicit LaneDecoder(Handler on_frame) : on_frame_(std::move(on_frame)) {}
+  // Before the first feed: the direction already carried `seq` frames that this decoder did not
+  // read (the guest's LACK wait after a warm start's ARCH frames), so its first frame has this seq.
+  void set_first_seq(uint32_t seq) { first_seq_ = seq; }
 
   void feed(std::string_view bytes);
   // End of input: bytes of an incomplete last frame count as truncated.
@@ -72,6 +75,7 @@ class LaneDecoder {
   std::map<std::string, uint64_t> value_bytes_;
   std::string damage_;
   bool finished_ = false;
+  uint32_t first_seq_ = 0;
 };
 
 }  // namespace ktstr::lane

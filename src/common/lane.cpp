@@ -80,8 +80,9 @@ void LaneDecoder::parse() {
     uint32_t crc = uint32_t(get_le(p + wire::kHeaderSize + n, 4));
     if (crc != frame_crc(p, p + wire::kHeaderSize, size_t(n)))
       return fail(at(frames_) + ": bad CRC");
-    if (seq != uint32_t(frames_))
-      return fail(at(frames_) + ": seq " + std::to_string(seq) + ", expected " + std::to_string(uint32_t(frames_)));
+    if (seq != uint32_t(first_seq_ + frames_))
+      return fail(at(frames_) + ": seq " + std::to_string(seq) + ", expected " +
+                  std::to_string(uint32_t(first_seq_ + frames_)));
     wire::Frame f{};
     for (int i = 0; i < 4; ++i) f.type.c[i] = char(p[i]);
     f.seq = seq;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "host_control.hpp"  // json_uint_member
 #include "ktstr/json_str.hpp"
@@ -117,6 +118,7 @@ bool LaneWriter::wait_ack(uint64_t deadline_ns, std::string& error) {
     std::string_view json(reinterpret_cast<const char*>(f.value.data()), f.value.size());
     if (!json_uint_member(json, "frames", UINT32_MAX, acked_frames)) acked_frames = UINT32_MAX;
   });
+  decoder.set_first_seq(ack_seq_);
   char buf[4096];
   while (!got && !decoder.damaged()) {
     ssize_t r = ::read(fd_.get(), buf, sizeof buf);
@@ -152,6 +154,14 @@ bool LaneWriter::wait_ack(uint64_t deadline_ns, std::string& error) {
   acked_ = true;
   return true;
 }
+
+namespace {
+OpenLane g_open_lane;  // init is single-threaded
+}  // namespace
+
+void keep_open_lane(OpenLane lane) { g_open_lane = std::move(lane); }
+
+OpenLane take_open_lane() { return std::exchange(g_open_lane, OpenLane{}); }
 
 std::string LaneWriter::done_json() const {
   std::string bytes;

@@ -40,6 +40,9 @@ class LaneWriter {
   // direction saying it received every frame written. False, with `error`, if none came, it was
   // damaged, or it counts other than frames().
   [[nodiscard]] bool wait_ack(uint64_t deadline_ns, std::string& error);
+  // The host already sent this many frames on the other direction (a warm start's ARCH frames):
+  // its LACK then has this seq.
+  void set_ack_seq(uint32_t seq) { ack_seq_ = seq; }
   bool acked() const { return acked_; }
 
   bool failed() const { return !error_.empty(); }
@@ -60,6 +63,19 @@ class LaneWriter {
   std::map<std::string, uint64_t> bytes_;
   std::string error_;
   bool acked_ = false;
+  uint32_t ack_seq_ = 0;
 };
+
+// The lane port a warm start opened to take the run archive (test_archive.hpp). A virtio port can
+// be open only once, so the output tree (output_send.cpp) takes this fd instead of opening the
+// port again. `host_frames`: the frames the host sent on it, which the LACK's seq follows.
+struct OpenLane {
+  UniqueFd fd;
+  std::string path;
+  uint32_t host_frames = 0;
+};
+void keep_open_lane(OpenLane lane);
+// The kept lane (fd invalid when there is none); it is no longer kept.
+OpenLane take_open_lane();
 
 }  // namespace ktstr::init

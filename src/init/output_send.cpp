@@ -43,8 +43,12 @@ void send_output_tree(const Config& config, Com2& com2, RunResult& result) {
   const uint64_t start = boottime_ns();
 
   LaneWriter lane;
-  std::string port = find_lane_port();
-  if (!port.empty()) {
+  if (OpenLane kept = take_open_lane(); kept.fd.valid()) {
+    // A warm start took its archive on the lane: the port is open already (it opens only once).
+    lane.adopt(std::move(kept.fd), kept.path);
+    lane.set_ack_seq(kept.host_frames);
+    lane.set_deadline(deadline);
+  } else if (std::string port = find_lane_port(); !port.empty()) {
     if (std::string err; !lane.open(port, err)) spdlog::error("data lane: {}; the tree goes over COM2", err);
     else lane.set_deadline(deadline);
   }

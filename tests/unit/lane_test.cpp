@@ -91,6 +91,23 @@ TEST(Lane, ASkippedSeqEndsTheStream) {
   EXPECT_EQ(d->damage(), "frame 1: seq 2, expected 1");
 }
 
+// A decoder that starts after frames it did not read (the LACK after a warm start's archive)
+// takes that seq first, and still refuses any other.
+TEST(Lane, AFirstSeqOtherThanZero) {
+  std::string s;
+  l::append_frame(s, w::kLack, 3, 0, "{}");
+  l::append_frame(s, w::kLack, 4, 0, "{}");
+  int got = 0;
+  l::LaneDecoder d([&](const w::Frame&) { ++got; });
+  d.set_first_seq(3);
+  d.feed(s);
+  EXPECT_EQ(got, 2);
+  EXPECT_FALSE(d.damaged()) << d.damage();
+  l::LaneDecoder zero([&](const w::Frame&) {});
+  zero.feed(s);
+  EXPECT_EQ(zero.damage(), "frame 0: seq 3, expected 0");
+}
+
 TEST(Lane, AnOversizedLengthEndsTheStreamWithoutWaiting) {
   std::string s;
   l::append_frame(s, w::kFdat, 0, 0, "abc");

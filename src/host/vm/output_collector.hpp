@@ -40,6 +40,9 @@ class OutputCollector {
   // The LACK frame to write on the lane once (the tree's FEND arrived on it, or it is damaged),
   // then "" (docs/protocol.md, "The data lane"): the guest waits for it before DONE.
   std::string take_ack();
+  // The host -> guest direction of the lane already carried `seq` frames (a warm start's ARCH
+  // frames, warm_spec.hpp): the LACK continues after them, as the guest's decoder expects.
+  void set_first_ack_seq(uint32_t seq) { ack_seq_ = seq; }
   // A tree frame (OutputTree::is_tree_frame) that came on COM2.
   void on_com2_frame(const wire::Frame& f);
   // Every channel is closed. `done`: DONE arrived, so the guest says it sent the whole tree.

@@ -144,3 +144,39 @@ TEST(DataLane, WaitsForTheHostsAcknowledgement) {
   EXPECT_EQ(err, "no acknowledgement from the host");
   ::close(sv[1]);
 }
+
+// After a warm start's K archive frames the host's LACK has seq K: the writer told so takes it,
+// one that was not refuses it as a damaged stream.
+TEST(DataLane, TheAckAfterAWarmStartsArchiveHasSeqK) {
+  for (bool told : {true, false}) {
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    LaneWriter w;
+    w.adopt(ktstr::UniqueFd(sv[0]), "socket");
+    if (told) w.set_ack_seq(3);
+    EXPECT_TRUE(w.write(ktstr::wire::kFend, "{}"));
+    std::string a;
+    ktstr::lane::append_frame(a, ktstr::wire::kLack, 3, 0, "{\"frames\":1}");
+    ASSERT_EQ(::write(sv[1], a.data(), a.size()), ssize_t(a.size()));
+    std::string err;
+    EXPECT_EQ(w.wait_ack(ktstr::boottime_ns() + 2000ull * 1000 * 1000, err), told) << err;
+    if (!told) {
+      EXPECT_NE(err.find("seq 3, expected 0"), std::string::npos) << err;
+    }
+    ::close(sv[1]);
+  }
+}
+
+// The lane a warm start kept is handed over once.
+TEST(DataLane, AKeptLaneIsTakenOnce) {
+  EXPECT_FALSE(ktstr::init::take_open_lane().fd.valid());
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  ::close(p[1]);
+  ktstr::init::keep_open_lane({ktstr::UniqueFd(p[0]), "/dev/vport1p1", 4});
+  ktstr::init::OpenLane got = ktstr::init::take_open_lane();
+  EXPECT_EQ(got.fd.get(), p[0]);
+  EXPECT_EQ(got.path, "/dev/vport1p1");
+  EXPECT_EQ(got.host_frames, 4u);
+  EXPECT_FALSE(ktstr::init::take_open_lane().fd.valid());
+}
