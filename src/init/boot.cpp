@@ -40,13 +40,13 @@ GuestMode guest_mode(const Config& config) {
   return ::access(initramfs::kExecCmd, F_OK) == 0 ? GuestMode::exec : GuestMode::shell;
 }
 
-void send_helo(Com2& com2, GuestMode m) {
+void send_helo(Com2& com2, GuestMode m, const std::string& start_members) {
   const char* mode = m == GuestMode::test ? "test" : m == GuestMode::exec ? "exec" : "shell";
   utsname u{};
   uname(&u);
   com2.send(wire::kHelo, "{\"proto\":" + std::to_string(wire::kProtocolVersion) +
                              ",\"init\":" + json_str(KTSTR_VERSION) + ",\"kernel\":" + json_str(u.release) +
-                             ",\"mode\":" + json_str(mode) + "}");
+                             ",\"mode\":" + json_str(mode) + start_members + "}");
 }
 
 void send_done(Com2& com2, const RunResult& r, uint64_t init_start_ms) {

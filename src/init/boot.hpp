@@ -23,8 +23,9 @@ CmdlineResult read_cmdline();
 // or, when /exec_cmd is packed, one command (exec mode).
 enum class GuestMode { test, shell, exec };
 GuestMode guest_mode(const Config& config);
-// The first frame: protocol, init version, kernel release, mode ("test", "shell" or "exec").
-void send_helo(Com2& com2, GuestMode mode);
+// The first frame of the run's stream: protocol, init version, kernel release, mode ("test",
+// "shell" or "exec"), then `start_members` (how the boot started, warm_start.hpp).
+void send_helo(Com2& com2, GuestMode mode, const std::string& start_members);
 // The last frame: exit code, frame count, bytes per type, milestones.
 void send_done(Com2& com2, const RunResult& result, uint64_t init_start_ms);
 // Writes "ktstr-init: clock reference boottime_ns=N" to /dev/kmsg: the record's printk timestamp

@@ -51,6 +51,12 @@ UniqueFd Com2::reopen(int flags, std::string& error) const {
   return fd;
 }
 
+void Com2::restart_stream() {
+  flush();
+  crash::reset_seq();
+  bytes_.clear();
+}
+
 uint32_t Com2::frames_sent() const { return crash::peek_seq(); }
 
 void Com2::send(wire::Tag type, std::string_view value) {

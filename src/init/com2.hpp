@@ -46,6 +46,9 @@ class Com2 {
   void attach(EventLoop& loop);
   void detach();
 
+  // A new stream: the next frame has seq 0 and DONE counts from here (a warm start's SPEC; the
+  // host's decoder for the run starts with it). Only outside the loop, with nothing queued.
+  void restart_stream();
   uint32_t frames_sent() const;
   const std::map<std::string, uint64_t>& value_bytes() const { return bytes_; }
   // Writes everything queued (blocking), then waits until the UART has sent it.

@@ -132,5 +132,6 @@ void set_phase(const char* p) { g_phase.store(p); }
 const char* phase() { return g_phase.load(); }
 uint32_t next_seq() { return g_seq.fetch_add(1); }
 uint32_t peek_seq() { return g_seq.load(); }
+void reset_seq() { g_seq.store(0); }
 
 }  // namespace ktstr::init::crash

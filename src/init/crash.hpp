@@ -26,5 +26,7 @@ const char* phase();
 // Frame sequence shared with the normal writer: the CRSH frame continues the same numbering.
 uint32_t next_seq();
 uint32_t peek_seq();
+// A new stream from seq 0 (a warm start's SPEC: the host decodes the run's frames afresh).
+void reset_seq();
 
 }  // namespace ktstr::init::crash

@@ -28,6 +28,7 @@
 #include "shell_path.hpp"
 #include "run_path.hpp"
 #include "topology_check.hpp"
+#include "warm_start.hpp"
 
 using namespace ktstr;
 using namespace ktstr::init;
@@ -43,14 +44,17 @@ int main() {
   // 2. Filesystems. /dev must exist before the serial ports can be opened.
   MountReport mounts = mount_all();
 
-  // 3. Serial ports, cmdline, log; HELO is the first frame.
+  // 3. Serial ports, cmdline, log; HELO is the first frame. A warm boot (KTSTR_WARM=1) first
+  // says WAIT and waits for its test: then HELO starts the run's stream, as on a cold boot.
   Com2 com2;
   Consoles con = open_consoles(com2);
   CmdlineResult cmdline = read_cmdline();
+  log_init(com2, cmdline.config.log_level);
+  WarmStart warm;
+  if (cmdline.config.warm) warm = warm_start(com2, cmdline);
   const Config& config = cmdline.config;
-  log_init(com2, config.log_level);
   const GuestMode mode = guest_mode(config);
-  send_helo(com2, mode);
+  send_helo(com2, mode, helo_start_members(warm));
   enter_phase(com2, "mounts");
   write_clock_reference();
   for (const auto& w : mounts.warnings) spdlog::warn("mount: {}", w);
@@ -58,12 +62,16 @@ int main() {
   spdlog::debug("mounts: {}", mounts.timings);
   for (const auto& w : cmdline.warnings) spdlog::warn("cmdline: {}", w);
   if (!con.com2_error.empty()) spdlog::warn("COM2: {}", con.com2_error);
+  for (const auto& w : warm.warnings) spdlog::warn("{}", w);
+  for (const auto& n : warm.notes) spdlog::info("{}", n);
   if (!crash_ok) spdlog::error("crash handler: {}; a fault in init may not be reported as CRSH", crash_error);
 
   // 4. Checks: the mounts, the initramfs, the machine's shape.
   RunResult result;
   if (!mounts.fatal.empty()) {
     fail_run(result, com2, mounts.fatal);
+  } else if (!warm.error.empty()) {
+    fail_run(result, com2, "warm start: " + warm.error);
   } else if (::access(initramfs::kOkSentinel, F_OK) != 0) {
     // The packer writes the sentinel last: without it the unpack was cut short.
     fail_run(result, com2, std::string(initramfs::kOkSentinel) + " missing: the initramfs is truncated");

@@ -131,3 +131,18 @@ TEST_F(Com2Queue, DetachFlushesTheQueue) {
   EXPECT_TRUE(in_order(line.seqs));
   EXPECT_EQ(line.values.back(), "{}");
 }
+
+// A warm start's SPEC restarts the stream: the next frame (HELO) has seq 0, and DONE's counts
+// begin there.
+TEST_F(Com2Queue, RestartStreamBeginsAtSeqZeroWithZeroedCounts) {
+  com2.send(wire::kWait, "{}");
+  com2.send_stream(wire::kIlog, "before");
+  com2.restart_stream();
+  EXPECT_EQ(com2.frames_sent(), 0u);
+  EXPECT_TRUE(com2.value_bytes().empty());
+  com2.send(wire::kHelo, "{}");
+  line.read_available();
+  EXPECT_EQ(line.seqs.back(), 0u);
+  EXPECT_EQ(com2.frames_sent(), 1u);
+  EXPECT_EQ(com2.value_bytes().at("HELO"), 2u);
+}
