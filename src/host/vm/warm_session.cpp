@@ -165,14 +165,21 @@ void VmSession::warm_watches(std::vector<Watch>& out) {
                  }});
 }
 
-// Restore: QEMU loads the snapshot, then runs the guest by itself; the test goes once it runs.
+// Restore: QEMU loads the snapshot, then stays paused (the guest was stopped when it was saved,
+// and QEMU restores that run state); `cont` starts it, and the test goes once it runs.
 void VmSession::poll_restore() {
   if (!warm_.monitor || !warm_.monitor->greeted() || warm_.status_asked || warm_.test_sent) return;
   warm_.status_asked = true;
   warm_.monitor->send("info status", [this](const MonitorReply& answer) {
     warm_.status_asked = false;
     std::optional<VmStatus> status = parse_info_status(answer.text);
-    if (!status || !status->running || warm_.running) return;
+    if (!status || warm_.running) return;
+    if (status->state == "paused" || status->state == "postmigrate" || status->state == "prelaunch") {
+      warm_.status_asked = true;  // no more polls: cont's answer starts the test
+      warm_.monitor->send("cont", [this](const MonitorReply&) { warm_.status_asked = false; });
+      return;
+    }
+    if (!status->running) return;  // still loading (inmigrate): the next tick asks again
     warm_.running = true;
     warm_.t_running = Clock::now();
     send_test();
