@@ -19,7 +19,31 @@ constexpr size_t kReadBuf = 16384;
 // the next turn.
 constexpr int kRecordsPerWakeup = 4;
 
+uint64_t g_first_seq = 0;  // forward_from
+
 }  // namespace
+
+uint64_t send_boot_records(Com2& com2) {
+  UniqueFd fd(::open(kKmsgPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) {
+    spdlog::warn("{}: the boot's kernel log is not sent before the snapshot", errno_message(std::string("open ") + kKmsgPath, errno));
+    return 0;
+  }
+  static char buf[kReadBuf];
+  uint64_t next = 0;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EPIPE || errno == EINVAL)) continue;  // as read_one: go on
+    if (n <= 0) break;  // EAGAIN: caught up
+    if (auto rec = parse_kmsg_record(std::string_view(buf, size_t(n)))) {
+      com2.send(wire::kKmsg, kmsg_record_json(*rec));
+      next = rec->seq + 1;
+    }
+  }
+  return next;
+}
+
+void forward_from(uint64_t seq) { g_first_seq = seq; }
 
 bool KmsgForwarder::start(std::string& error) {
   // No lseek(SEEK_END): a fresh open reads from the oldest record still in the ring, which is
@@ -39,6 +63,7 @@ KmsgForwarder::ReadResult KmsgForwarder::read_one() {
   if (n > 0) {
     std::string_view raw(buf, size_t(n));
     if (auto rec = parse_kmsg_record(raw)) {
+      if (rec->seq < g_first_seq) return ReadResult::record;  // the host has it from the snapshot
       com2_.send(wire::kKmsg, kmsg_record_json(*rec));
       track_sched_exit(*rec);
     } else if (malformed_++ == 0) {

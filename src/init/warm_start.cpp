@@ -16,6 +16,7 @@
 #include "ktstr/frame_decoder.hpp"
 #include "ktstr/json_str.hpp"
 #include "ktstr/lane.hpp"
+#include "kmsg.hpp"
 #include "log.hpp"
 #include "test_archive.hpp"
 
@@ -262,6 +263,15 @@ WarmStart warm_start(Com2& com2, CmdlineResult& cmdline) {
   WarmStart w;
   w.warm = true;
   crash::set_phase("warm_wait");
+  // Before the snapshot, so no run pays for them: the boot's kernel log (kmsg.hpp), and the
+  // lane's port found and opened (an open port keeps working across a restore).
+  const uint64_t kmsg_next = send_boot_records(com2);
+  std::string port = find_lane_port();
+  std::string lane_error;
+  UniqueFd fd;
+  if (port.empty()) lane_error = "the run archive cannot arrive: no data lane (virtio port " + std::string(lane::kPortName) + ")";
+  else if (fd.reset(::open(port.c_str(), O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)); !fd.valid())
+    lane_error = "the run archive cannot arrive: " + errno_message("open " + port, errno);
   send_wait(com2);
   std::string value;
   if (!read_spec(com2, value, w)) return w;
@@ -269,6 +279,7 @@ WarmStart warm_start(Com2& com2, CmdlineResult& cmdline) {
 
   // The host started a new decoder when it sent SPEC: HELO is seq 0 of the run's stream.
   com2.restart_stream();
+  forward_from(kmsg_next);
   Spec spec;
   if (!parse_spec(value, spec, w.error)) return w;
   set_clock(spec.realtime_ns, w);
@@ -281,14 +292,8 @@ WarmStart warm_start(Com2& com2, CmdlineResult& cmdline) {
   const uint64_t t1 = boottime_ns();
   w.spec_ms = (t1 - t0) / 1000000;
 
-  std::string port = find_lane_port();
-  if (port.empty()) {
-    w.error = "the run archive cannot arrive: no data lane (virtio port " + std::string(lane::kPortName) + ")";
-    return w;
-  }
-  UniqueFd fd(::open(port.c_str(), O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-  if (!fd.valid()) {
-    w.error = "the run archive cannot arrive: " + errno_message("open " + port, errno);
+  if (!lane_error.empty()) {
+    w.error = lane_error;
     return w;
   }
   ArchiveExtractor x("");

@@ -82,6 +82,7 @@ void VmSession::on_decoded(const wire::Frame& f) {
   // A warm guest before its test: WAIT says it booted and waits (warm_session.cpp).
   if (warm_.kind != StartKind::cold && !warm_.test_sent) {
     if (f.type == wire::kWait) warm_.waiting = true;
+    else if (f.type == wire::kKmsg && !warm_.waiting) warm_.boot_log.push_back(boot_record(f));
     else if (f.type == wire::kHelo || f.type == wire::kDone || f.type == wire::kFatl || f.type == wire::kCrsh)
       warm_.unexpected = "the guest sent " + std::string(f.type.view()) + " instead of WAIT";
     return;
@@ -89,6 +90,7 @@ void VmSession::on_decoded(const wire::Frame& f) {
   if (f.type == wire::kSack) return on_stdin_ack(f);  // flow control, not part of the run
   if (OutputTree::is_tree_frame(f.type)) return output_.on_com2_frame(f);  // a guest without the lane
   session_->on_frame(f);
+  if (f.type == wire::kHelo && warm_.kind != StartKind::cold) replay_boot_log();
 }
 
 // The run's COM2 stream starts afresh when a warm guest gets its test: the guest's seq restarts

@@ -150,6 +150,17 @@ class VmSession {
   nlohmann::json start_report() const;
   std::string start_line() const;
 
+  // One KMSG frame of a warm guest's boot, kept with its snapshot and replayed after each HELO.
+  struct BootRecord {
+    uint32_t seq;
+    uint64_t t_ns;
+    std::string value;
+  };
+  static BootRecord boot_record(const wire::Frame& f);
+  void replay_boot_log();
+  void save_boot_log(const std::string& dir) const;
+  bool load_boot_log(const std::string& dir);
+
   struct Warm {
     StartKind kind = StartKind::cold;
     std::string why_cold;                 // why a run that could have been warm was not
@@ -163,6 +174,8 @@ class VmSession {
     std::string lane_out;                 // lane bytes to the guest not yet taken by the socket
     bool waiting = false;                 // the guest said WAIT (create, boot)
     std::string unexpected;               // a frame other than WAIT came before the test
+    std::vector<BootRecord> boot_log;     // the boot's kernel log, sent before WAIT (docs/warm.md)
+    bool boot_log_replayed = false;
     bool test_sent = false;
     bool running = false;                 // restore: QEMU said the guest runs
     bool status_asked = false;            // an `info status` or `info migrate` is in flight

@@ -28,6 +28,7 @@ namespace ktstr::host {
 namespace {
 
 constexpr const char* kSumFile = "snapshot.sum";  // beside `snapshot`: "BYTES CRC32C"
+constexpr const char* kBootLogFile = "boot-kmsg.json";  // the boot's KMSG frames: [[seq,t_ns,value],...]
 
 std::string self_exe() {
   std::error_code ec;
@@ -103,14 +104,14 @@ void VmSession::prepare_warm(const PackSpec& pack) {
       SnapshotSum sum;
       std::ifstream f(use->dir() + "/" + kSumFile);
       std::string line;
-      if (std::getline(f, line) && parse_sum(line, sum)) {
+      if (std::getline(f, line) && parse_sum(line, sum) && load_boot_log(use->dir())) {
         warm_.kind = StartKind::restore;
         warm_.base_cpio = use->base_cpio();
         warm_.incoming = snapshot_incoming(self_exe(), use->snapshot(), sum);
         warm_.use = std::move(use);
         return;
       }
-      (void)use->discard();  // no sum: not one this ktstr-vm can check, so not one to restore
+      (void)use->discard();  // no sum or boot log: not one this ktstr-vm can use, so not one to restore
     }
     if (std::optional<SnapshotBuild> build = cache.begin(warm_.key_text, {{"kernel", kernel_.release},
                                                                           {"topology", topo_csv(vm_topology(o_.vm))},
@@ -238,6 +239,7 @@ void VmSession::finish_save() {
       SnapshotSum sum = sum_file(warm_.build->snapshot());
       if (sum.bytes == 0) throw std::runtime_error("QEMU wrote an empty snapshot");
       std::ofstream(warm_.build->dir() + "/" + kSumFile) << sum_text(sum) << "\n";
+      save_boot_log(warm_.build->dir());
       (void)warm_.build->publish();
     } catch (const std::exception& e) {
       warm_.save_error = std::string("the snapshot was not kept: ") + e.what();
@@ -312,6 +314,44 @@ void VmSession::fall_back_cold(const std::string& why) {
   session_.emplace(sinks());
   pack_cold(warm_.pack);
   launch(warm_.child_mask);
+}
+
+VmSession::BootRecord VmSession::boot_record(const wire::Frame& f) {
+  return {f.seq, f.t_ns, std::string(reinterpret_cast<const char*>(f.value.data()), f.value.size())};
+}
+
+// The boot's records, as a cold boot's stream has them right after HELO: the verdict (kernel
+// health, the console log, lost records by their seq) sees what it sees after a cold boot.
+void VmSession::replay_boot_log() {
+  if (warm_.boot_log_replayed) return;
+  warm_.boot_log_replayed = true;
+  for (const BootRecord& r : warm_.boot_log)
+    session_->on_frame(wire::Frame{wire::kKmsg, r.seq, r.t_ns,
+                                   std::span(reinterpret_cast<const uint8_t*>(r.value.data()), r.value.size())});
+}
+
+void VmSession::save_boot_log(const std::string& dir) const {
+  nlohmann::json a = nlohmann::json::array();
+  for (const BootRecord& r : warm_.boot_log) a.push_back({r.seq, r.t_ns, r.value});
+  std::ofstream f(dir + "/" + kBootLogFile);
+  f << a.dump();
+  if (!f) throw std::runtime_error(dir + "/" + kBootLogFile + ": cannot be written");
+}
+
+// False when the file is missing or not what save_boot_log wrote: then the snapshot cannot be
+// restored without changing what the verdict sees.
+bool VmSession::load_boot_log(const std::string& dir) {
+  std::ifstream f(dir + "/" + kBootLogFile);
+  nlohmann::json a = nlohmann::json::parse(f, nullptr, false);
+  if (!a.is_array()) return false;
+  std::vector<BootRecord> log;
+  for (const auto& e : a) {
+    if (!e.is_array() || e.size() != 3 || !e[0].is_number_unsigned() || !e[1].is_number_unsigned() || !e[2].is_string())
+      return false;
+    log.push_back({e[0].get<uint32_t>(), e[1].get<uint64_t>(), e[2].get<std::string>()});
+  }
+  warm_.boot_log = std::move(log);
+  return true;
 }
 
 nlohmann::json VmSession::start_report() const {
