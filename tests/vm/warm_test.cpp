@@ -161,7 +161,7 @@ TEST(VmWarm, PackedInitramfsBootsUnderAHandWrittenQemu) {
             0)
       << ktstr::vmtest::slurp(dir + "/err");
   std::string kernel = ktstr::host::cache_dir() + "/kernel-current/vmlinux";
-  std::vector<std::string> qemu = {"qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none",
+  std::vector<std::string> qemu = {"/usr/bin/qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none",
                                    "-no-reboot", "-machine", "pc", "-accel", "tcg,thread=single", "-m", "512",
                                    "-kernel", kernel, "-initrd", cpio, "-append",
                                    "console=ttyS0 reboot=k panic=-1 quiet KTSTR_TOPO=1,1,1,1", "-serial", "null",

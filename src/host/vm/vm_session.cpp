@@ -166,6 +166,7 @@ void VmSession::launch(const sigset_t& child_mask) {
 }
 
 void VmSession::watches(std::vector<Watch>& out) {
+  if (!warm_.fallback.empty() && qemu_.exited()) return;  // tick relaunches it cold
   out.push_back({qemu_.pidfd(), POLLIN, [this](short) { on_qemu_exit(); }});
   out.push_back({qemu_.stderr_fd(), POLLIN, [this](short) { on_qemu_stderr(); }});
   for (int i : {kCom1, kCom2, kHvc, kLane}) {
@@ -198,6 +199,7 @@ void VmSession::watches(std::vector<Watch>& out) {
 int VmSession::poll_timeout_ms() const { return (warm_.use && !warm_.running) || warm_.saving ? 5 : 500; }
 
 void VmSession::tick() {
+  if (!warm_.fallback.empty() && qemu_.exited()) relaunch_cold();
   auto now = Clock::now();
   if (qemu_exit_ && now - *qemu_exit_ > kDrainAfterExit)
     for (Channel& c : ch_) c.conn.reset();
@@ -211,13 +213,14 @@ void VmSession::tick() {
 }
 
 bool VmSession::finished() const {
-  return qemu_.exited() && !ch_[kCom1].open() && !ch_[kCom2].open() && !ch_[kHvc].open() && !ch_[kLane].open();
+  return qemu_.exited() && warm_.fallback.empty() && !ch_[kCom1].open() && !ch_[kCom2].open() && !ch_[kHvc].open() &&
+         !ch_[kLane].open();
 }
 
 void VmSession::on_qemu_exit() {
   qemu_.reap();
   // A warm guest that ended before it had its test (a snapshot that would not load, a base boot
-  // that went wrong): the run boots cold instead, and only that boot is judged.
+  // that went wrong): the run boots cold instead (tick), and only that boot is judged.
   if (warm_.kind != StartKind::cold && !warm_.test_sent && !killed_ && !signal_) {
     std::string why = warm_.kind == StartKind::restore ? "the snapshot did not restore" : "the warm boot ended early";
     if (std::string said = last_line(qemu_stderr_); !said.empty()) why += " (QEMU: " + said + ")";

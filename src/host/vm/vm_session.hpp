@@ -147,6 +147,7 @@ class VmSession {
   void send_test();
   void flush_lane_out();
   void fall_back_cold(const std::string& why);
+  void relaunch_cold();
   nlohmann::json start_report() const;
   std::string start_line() const;
 
@@ -176,6 +177,7 @@ class VmSession {
     std::string unexpected;               // a frame other than WAIT came before the test
     std::vector<BootRecord> boot_log;     // the boot's kernel log, sent before WAIT (docs/warm.md)
     bool boot_log_replayed = false;
+    std::string fallback;                 // why the warm start failed: a cold boot follows QEMU's end
     bool test_sent = false;
     bool running = false;                 // restore: QEMU said the guest runs
     bool status_asked = false;            // an `info status` or `info migrate` is in flight

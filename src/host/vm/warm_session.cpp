@@ -291,25 +291,31 @@ void VmSession::flush_lane_out() {
   }
 }
 
-// The warm start failed before the test: one line says why, a snapshot that would not restore
-// is removed, and the run boots cold from the start. Nothing of the warm attempt is judged.
+// The warm start failed before the test: one line says why, QEMU is killed if it still runs, and
+// once it is reaped (relaunch_cold, from tick: no callback of the current poll round may see the
+// new QEMU's fds) the run boots cold from the start. A snapshot that would not restore is
+// removed. Nothing of the warm attempt is judged.
 void VmSession::fall_back_cold(const std::string& why) {
+  if (!warm_.fallback.empty()) return;
+  warm_.fallback = why;
   (void)write_all(io_.err_fd, "ktstr-vm: note: warm start failed: " + why + "; booting cold\n");
+  if (qemu_.running()) qemu_.kill();
+}
+
+void VmSession::relaunch_cold() {
+  qemu_.reap();
   if (warm_.use) (void)warm_.use->discard();
   warm_.use.reset();
   warm_.build.reset();
   warm_.monitor.reset();
   warm_.lane_out.clear();
-  if (qemu_.running()) {
-    qemu_.kill();
-    qemu_.reap();
-  }
   for (Channel& c : ch_) c.conn.reset();
   qemu_stderr_.clear();
   console_tail_.clear();
   console_line_.clear();
   warm_.kind = StartKind::cold;
-  warm_.why_cold = "warm start failed: " + why;
+  warm_.why_cold = "warm start failed: " + warm_.fallback;
+  warm_.fallback.clear();
   reset_decoder();
   session_.emplace(sinks());
   pack_cold(warm_.pack);
