@@ -7,6 +7,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <stdexcept>
 #include <vector>
 
@@ -18,6 +19,7 @@ namespace ktstr::host {
 namespace {
 
 constexpr size_t kBlock = size_t(1) << 20;
+constexpr size_t kHeldBack = size_t(8) << 20;
 
 }  // namespace
 
@@ -59,36 +61,45 @@ int feed_snapshot(const std::string& path, const SnapshotSum& expected, int out_
     error = path + ": " + strerror(errno);
     return 1;
   }
-  // Two buffers: the block just read goes out only once the next read proves it is not the last.
-  std::vector<char> held(kBlock), next(kBlock);
-  size_t held_n = 0;
+  // The tail held back: QEMU's stream ends with the device state, the EOF marker and a JSON
+  // description of the devices that the loader does not read (~50 KB here). Holding back only the
+  // last block let a damaged snapshot load (seen: the held block was that description alone);
+  // kHeldBack holds the end of the memory pages and everything after them.
+  std::deque<std::string> held;
+  size_t held_bytes = 0;
   SnapshotSum seen;
+  auto put = [&](const std::string& block) {
+    if (write_all(out_fd, block)) return true;
+    error = std::string("writing the snapshot to QEMU: ") + strerror(errno);
+    return false;
+  };
   for (;;) {
-    ssize_t n = ::read(fd.get(), next.data(), next.size());
+    std::string block(kBlock, '\0');
+    ssize_t n = ::read(fd.get(), block.data(), block.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       error = path + ": " + strerror(errno);
       return 1;
     }
     if (n == 0) break;
-    seen.crc32c = wire::crc32c(seen.crc32c, next.data(), size_t(n));
+    block.resize(size_t(n));
+    seen.crc32c = wire::crc32c(seen.crc32c, block.data(), block.size());
     seen.bytes += uint64_t(n);
-    if (held_n && !write_all(out_fd, std::string_view(held.data(), held_n))) {
-      error = std::string("writing the snapshot to QEMU: ") + strerror(errno);
-      return 1;
+    held_bytes += block.size();
+    held.push_back(std::move(block));
+    while (held_bytes - held.front().size() >= kHeldBack) {
+      if (!put(held.front())) return 1;
+      held_bytes -= held.front().size();
+      held.pop_front();
     }
-    std::swap(held, next);
-    held_n = size_t(n);
   }
   if (!(seen == expected)) {
     error = path + ": " + sum_text(seen) + " (bytes, CRC32C), made as " + sum_text(expected) +
             ": the file changed on disk";
     return 1;
   }
-  if (held_n && !write_all(out_fd, std::string_view(held.data(), held_n))) {
-    error = std::string("writing the snapshot to QEMU: ") + strerror(errno);
-    return 1;
-  }
+  for (const std::string& block : held)
+    if (!put(block)) return 1;
   return 0;
 }
 

@@ -1,9 +1,10 @@
 // A snapshot's bytes into a restoring QEMU, checked on the way (docs/warm.md). QEMU reads the
 // migration stream from a command (`-incoming exec:CMD`); ktstr-vm's hidden `snapshot-feed`
-// command is that command. It streams the file and holds its last block back until the whole
+// command is that command. It streams the file and holds its last 8 MiB back until the whole
 // file's CRC32C and size match what was recorded when the snapshot was made: a file damaged on
-// disk reaches QEMU cut short, so the load fails (QEMU exits before the guest runs) and the run
-// falls back to a cold boot. QEMU itself checks only the device state, not the RAM pages.
+// disk reaches QEMU without its end (the device state and the EOF marker), so the load fails
+// (QEMU exits before the guest runs) and the run falls back to a cold boot. QEMU itself checks
+// only the device state, not the memory pages.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,7 @@ SnapshotSum sum_file(const std::string& path);
 std::string sum_text(const SnapshotSum& s);
 bool parse_sum(const std::string& text, SnapshotSum& out);
 
-// Writes `path` to `out_fd`, all but its last block until the sum matches `expected`. Returns 0
+// Writes `path` to `out_fd`, all but its last 8 MiB until the sum matches `expected`. Returns 0
 // when all of it went out, 1 (with `error`) when it did not: a short stream for QEMU.
 int feed_snapshot(const std::string& path, const SnapshotSum& expected, int out_fd, std::string& error);
 
