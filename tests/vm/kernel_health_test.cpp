@@ -25,9 +25,10 @@ uint64_t kmsg_gaps(const VmResult& r, uint64_t& records) {
 }  // namespace
 
 // A clean scx_simple run: no splat, the kernel log from record 0 with no gap, and the scheduler's
-// stop in the kernel's words.
+// stop in the kernel's words. Cold, so the capture holds the boot's records (a warm run's
+// capture starts with its own: the boot's come from the snapshot, below).
 TEST(VmKernelHealth, CleanRunHasNoSplatsAndNoGaps) {
-  auto r = run_vm({"--scheduler", "scx_simple", "--", "true"});
+  auto r = run_vm({"--cold", "--scheduler", "scx_simple", "--", "true"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_TRUE(r.report["splats"].empty()) << r.report["splats"].dump();
   uint64_t records;
@@ -65,6 +66,27 @@ TEST(VmKernelHealth, StallFailsTheRunWithTheKernelsReason) {
   EXPECT_TRUE(advisory);
 }
 
+// A warm run judges the same kernel log as a cold one: the boot's records (sent once, before the
+// snapshot, and kept with it) count, the run's own follow them without a gap, and none is lost.
+TEST(VmKernelHealth, AWarmRunJudgesTheBootsKernelLogToo) {
+  auto cold = run_vm({"--cold", "--scheduler", "scx_simple", "--", "true"});
+  auto warm = run_vm({"--scheduler", "scx_simple", "--", "true"});
+  ASSERT_EQ(cold.exit_code, 0) << cold.describe();
+  ASSERT_EQ(warm.exit_code, 0) << warm.describe();
+  ASSERT_NE(warm.report["start"]["kind"], "cold") << warm.report["start"];
+  uint64_t cold_records = cold.report["kernel_log"]["records"], warm_records = warm.report["kernel_log"]["records"];
+  EXPECT_GT(warm_records, 100u);
+  // The same boot, give or take the few records a restore or a run logs on its own.
+  EXPECT_LT(std::max(cold_records, warm_records) - std::min(cold_records, warm_records), 20u)
+      << cold_records << " cold, " << warm_records << " warm";
+  EXPECT_EQ(warm.report["kernel_log"]["dropped"], 0);
+  EXPECT_TRUE(warm.report["splats"].empty()) << warm.report["splats"].dump();
+  uint64_t in_capture;
+  EXPECT_EQ(kmsg_gaps(warm, in_capture), 0u);
+  ASSERT_FALSE(warm.of("KMSG").empty());
+  EXPECT_GT(warm.of("KMSG").front()->json["seq"].get<uint64_t>(), 100u) << "the capture starts after the boot's records";
+}
+
 // A payload floods the kernel log: every record arrives, or the gap is reported (never silent).
 TEST(VmKernelHealth, KernelLogFloodLosesNothingSilently) {
   auto r = run_vm({"--", "sh", "-c", "for i in $(seq 1 40); do echo m > /proc/sysrq-trigger; done; echo flooded"});
@@ -72,7 +94,7 @@ TEST(VmKernelHealth, KernelLogFloodLosesNothingSilently) {
   EXPECT_EQ(r.out, "flooded\n");
   uint64_t records;
   uint64_t gaps = kmsg_gaps(r, records);
-  EXPECT_GT(records, 1000u);
+  EXPECT_GT(r.report["kernel_log"]["records"].get<uint64_t>(), 1000u);  // the boot's too (a warm run's from its snapshot)
   EXPECT_EQ(r.report["kernel_log"]["dropped"].get<uint64_t>(), gaps);
   if (gaps) {
     EXPECT_NE(r.stream("ILOG").find("overran"), std::string::npos) << "a drop must be reported";

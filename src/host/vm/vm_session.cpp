@@ -127,11 +127,17 @@ void VmSession::pack_cold(PackSpec pack) {
   std::string initrd = initrd_path();
   for (const auto& note : pack_initramfs(pack, initrd))
     if (o_.verbose) (void)write_all(io_.err_fd, "ktstr-vm: " + note + "\n");
-  // The guest holds the archive and its unpacked copy at once, the copy in a rootfs capped at
-  // half the memory: at 37 MB in 128 MiB the boot panicked "System is deadlocked on memory".
   std::error_code ec;
-  uint64_t mib = std::filesystem::file_size(initrd, ec) >> 20;
-  if (!ec && mib > o_.vm.memory_mb / 4)
+  uint64_t bytes = std::filesystem::file_size(initrd, ec);
+  if (!ec) warn_if_big(bytes);
+}
+
+// The guest holds the archive and its unpacked copy at once, the copy in a rootfs capped at
+// half the memory: at 37 MB in 128 MiB the boot panicked "System is deadlocked on memory". A warm
+// guest's run part is unpacked as it streams in, but its files still live in the guest's memory.
+void VmSession::warn_if_big(uint64_t archive_bytes) const {
+  uint64_t mib = archive_bytes >> 20;
+  if (mib > o_.vm.memory_mb / 4)
     (void)write_all(io_.err_fd, "ktstr-vm: warning: the initramfs is " + std::to_string(mib) + " MiB, more than a "
                     "quarter of --memory " + std::to_string(o_.vm.memory_mb) + "; if the boot runs out of memory "
                     "(a panic, or \"initramfs is truncated\"), give the VM more\n");

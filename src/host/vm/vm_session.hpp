@@ -134,6 +134,7 @@ class VmSession {
   // The warm start (warm_session.cpp, docs/warm.md).
   bool want_warm(std::string& why_not) const;
   void pack_cold(PackSpec pack);
+  void warn_if_big(uint64_t archive_bytes) const;
   void prepare_warm(const PackSpec& pack);
   std::string warm_cmdline() const;
   std::vector<std::string> warm_key_argv() const;

@@ -95,6 +95,7 @@ void VmSession::prepare_warm(const PackSpec& pack) {
   for (const auto& note : pack_initramfs(run, run_path))
     if (o_.verbose) (void)write_all(io_.err_fd, "ktstr-vm: " + note + "\n");
   warm_.archive = read_whole(run_path);
+  warn_if_big(warm_.archive.size());
   WarmKeyInputs in{warm_key_argv(), find_on_host_path("qemu-system-x86_64"), kernel_.path, pack.init,
                    pack.busybox, pack.kernel_config, self_exe()};
   warm_.key_text = warm_key_text(in);
