@@ -59,8 +59,8 @@ def bare_boot(kernel, initrd, d):
     return wall if ok else None
 
 
-def ktstr_run(args, payload=("true",)):
-    """One `ktstr-vm run`: (whole-run wall s, its boot timeline) or (None, reason)."""
+def run_report(args, payload=("true",)):
+    """One `ktstr-vm run`: (whole-run wall s, its --json report) or (None, reason)."""
     with tempfile.TemporaryDirectory() as d:
         cmd = [VM, "run", "--json", f"{d}/r.json", *args, "--", *payload]
         t0 = time.monotonic()
@@ -72,7 +72,13 @@ def ktstr_run(args, payload=("true",)):
             return None, p.stderr.decode(errors="replace")[-300:]
     if p.returncode != 0:
         return None, rep.get("reason") or p.stderr.decode(errors="replace")[-300:]
-    return wall, rep.get("boot_timeline_ms", {})
+    return wall, rep
+
+
+def ktstr_run(args, payload=("true",)):
+    """One `ktstr-vm run`: (whole-run wall s, its boot timeline) or (None, reason)."""
+    wall, rep = run_report(args, payload)
+    return (wall, rep.get("boot_timeline_ms", {})) if wall is not None else (None, rep)
 
 
 def stats(xs):

@@ -10,25 +10,10 @@ import json, os, statistics, subprocess, sys, tempfile, time
 import boot_bench
 
 VM = boot_bench.VM
+run_report = boot_bench.run_report
 ROUNDS = int(os.environ.get("KTSTR_BENCH_WARM_ROUNDS", "9"))
 SUITE_TESTS = 24
 SUITE_ROUNDS = int(os.environ.get("KTSTR_BENCH_WARM_SUITE_ROUNDS", "2"))
-
-
-def run_report(args, payload=("true",)):
-    """One `ktstr-vm run`: (wall s, report) or (None, reason)."""
-    with tempfile.TemporaryDirectory() as d:
-        cmd = [VM, "run", "--json", f"{d}/r.json", *args, "--", *payload]
-        t0 = time.monotonic()
-        p = subprocess.run(cmd, capture_output=True, timeout=600)
-        wall = time.monotonic() - t0
-        try:
-            rep = json.load(open(f"{d}/r.json"))
-        except (OSError, ValueError):
-            return None, p.stderr.decode(errors="replace")[-300:]
-    if p.returncode != 0:
-        return None, rep.get("reason") or p.stderr.decode(errors="replace")[-300:]
-    return wall, rep
 
 
 def med(xs):
