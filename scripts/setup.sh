@@ -8,15 +8,21 @@
 #   by default: dynamic, as scx_ktstr_test-dynamic).
 #   setup.sh              what the tool and scripts/demo.sh need
 #   setup.sh --for-tests  also what the tests need (GoogleTest, Chromium, fuzzing's clang, ...)
+#   --toolchain-only      only what compiling needs (apt, Zig); --guest-only then the rest (the
+#                         kernel, the schedulers): scripts/build.sh runs that while it compiles
 # Everything lands in ${KTSTR_CACHE:-$HOME/.cache/ktstr-init}; a second run only checks stamps.
 set -euo pipefail
-FOR_TESTS=0
+FOR_TESTS=0 TOOLCHAIN=1 GUEST=1
 for a in "$@"; do
   case $a in
     --for-tests) FOR_TESTS=1 ;;
-    *) echo "setup: unknown argument: $a (usage: setup.sh [--for-tests])" >&2; exit 2 ;;
+    --toolchain-only) GUEST=0 ;;
+    --guest-only) TOOLCHAIN=0 ;;
+    *) echo "setup: unknown argument: $a (usage: setup.sh [--for-tests] [--toolchain-only|--guest-only])" >&2
+       exit 2 ;;
   esac
 done
+[ "$TOOLCHAIN$GUEST" != 00 ] || { echo "setup: --toolchain-only and --guest-only exclude each other" >&2; exit 2; }
 
 CACHE=${KTSTR_CACHE:-$HOME/.cache/ktstr-init}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -129,14 +135,19 @@ setup_schedulers() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
      && [ -x "$out/scx_simple" ] && [ -x "$out/scx_ktstr_test" ] && [ -x "$out/scx_ktstr_test-dynamic" ]; then return; fi
   if [ ! -f "$src/.unpacked" ]; then
-    log "downloading and unpacking linux-source-$mm (~170 MB, ~1 min)"
+    log "downloading and unpacking linux-source-$mm (~170 MB, ~30 s)"
     local tmp; tmp=$(mktemp -d "$CACHE/sdl.XXXXXX")
     with_progress "download linux-source-$mm (~170 MB)" "$tmp/download.log" \
       "$ROOT/scripts/fetch-kernel.sh" --source-into "$tmp" || true
     ls "$tmp"/linux-source-*.deb >/dev/null 2>&1 || die "apt-get download linux-source-$mm failed"
     rm -rf "$src"; mkdir -p "$CACHE/src"
+    # Not drivers/, sound/ or Documentation/ (1.2 of its 1.6 GB, 53k of its 90k files): the
+    # schedulers, libbpf and bpftool build from tools/, include/, kernel/ and arch/. xz -T0:
+    # Debian's tarball has many blocks, so it decompresses on every core.
     with_progress "unpack linux-source-$mm" "$tmp/unpack.log" bash -c 'set -o pipefail
-      dpkg-deb --fsys-tarfile "$1" | tar -xO "./usr/src/linux-source-$2.tar.xz" | tar -xJ -C "$3"' \
+      dpkg-deb --fsys-tarfile "$1" | tar -xO "./usr/src/linux-source-$2.tar.xz" | xz -T0 -dc \
+        | tar -x -C "$3" --exclude="linux-source-$2/drivers" --exclude="linux-source-$2/sound" \
+                         --exclude="linux-source-$2/Documentation"' \
       _ "$(ls "$tmp"/linux-source-*.deb | head -n1)" "$mm" "$CACHE/src" || die "unpacking linux-source-$mm failed"
     rm -rf "$tmp"
     touch "$src/.unpacked"
@@ -173,10 +184,13 @@ setup_schedulers() {
 }
 
 NEED_UPDATE=0
-setup_apt_suites
-apt_packages
-setup_zig
-setup_musl_include
+if [ "$TOOLCHAIN" = 1 ]; then
+  setup_apt_suites
+  apt_packages
+  setup_zig
+  setup_musl_include
+  [ "$GUEST" = 1 ] || exit 0
+fi
 setup_kernel
 setup_schedulers
 ln -sfn "scx/$KV" "$CACHE/schedulers"   # also when the schedulers were already built
