@@ -20,18 +20,7 @@ for a in "$@"; do
     *) echo "build: unknown argument: $a (usage: build.sh [--tool-only])" >&2; exit 2 ;;
   esac
 done
-setup=("$ROOT/scripts/setup.sh"); [ "$TOOL_ONLY" = 1 ] || setup+=(--for-tests)
-"${setup[@]}" --toolchain-only
-# The guest's part of set-up (the kernel, linux-source, the schedulers) is needed to run, not to
-# compile: it runs meanwhile, in its own process group (stopped if this script stops early), and
-# is waited for before the end. Its lines are "setup:"/"kernel:" ones, the build's "build:".
-set -m; "${setup[@]}" --guest-only & setup_pid=$!; set +m
-blog=''
-cleanup() {
-  [ -z "$blog" ] || rm -f "$blog"
-  if kill -0 "$setup_pid" 2>/dev/null; then kill -TERM -- "-$setup_pid" 2>/dev/null || true; fi
-}
-trap cleanup EXIT
+if [ "$TOOL_ONLY" = 1 ]; then "$ROOT/scripts/setup.sh"; else "$ROOT/scripts/setup.sh" --for-tests; fi
 preset=${KTSTR_PRESET:-default}
 werror=$([ "$preset" = ci ] && echo ON || echo OFF)
 testing=$([ "$TOOL_ONLY" = 1 ] && echo OFF || echo ON)
@@ -60,9 +49,7 @@ else
 fi
 # The compiler's progress goes to stdout as before; a copy feeds the progress lines on stderr.
 blog=$(mktemp "${TMPDIR:-/tmp}/ktstr-build.XXXXXX")
+trap 'rm -f "$blog"' EXIT
 with_progress "compiling" "$blog" cmake --build build -j"$(nproc)" "${targets[@]}" || exit 1
 cat "$blog"
-if kill -0 "$setup_pid" 2>/dev/null; then log "compiled; waiting for set-up (the kernel and the schedulers)"; fi
-st=0; wait "$setup_pid" || st=$?
-if [ "$st" != 0 ]; then echo "build: error: set-up failed (exit $st; its error is above)" >&2; exit 1; fi
 echo "built: $ROOT/build/bin/init $ROOT/build/bin/ktstr-vm" >&2

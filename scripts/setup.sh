@@ -8,21 +8,15 @@
 #   by default: dynamic, as scx_ktstr_test-dynamic).
 #   setup.sh              what the tool and scripts/demo.sh need
 #   setup.sh --for-tests  also what the tests need (GoogleTest, Chromium, fuzzing's clang, ...)
-#   --toolchain-only      only what compiling needs (apt, Zig); --guest-only then the rest (the
-#                         kernel, the schedulers): scripts/build.sh runs that while it compiles
 # Everything lands in ${KTSTR_CACHE:-$HOME/.cache/ktstr-init}; a second run only checks stamps.
 set -euo pipefail
-FOR_TESTS=0 TOOLCHAIN=1 GUEST=1
+FOR_TESTS=0
 for a in "$@"; do
   case $a in
     --for-tests) FOR_TESTS=1 ;;
-    --toolchain-only) GUEST=0 ;;
-    --guest-only) TOOLCHAIN=0 ;;
-    *) echo "setup: unknown argument: $a (usage: setup.sh [--for-tests] [--toolchain-only|--guest-only])" >&2
-       exit 2 ;;
+    *) echo "setup: unknown argument: $a (usage: setup.sh [--for-tests])" >&2; exit 2 ;;
   esac
 done
-[ "$TOOLCHAIN$GUEST" != 00 ] || { echo "setup: --toolchain-only and --guest-only exclude each other" >&2; exit 2; }
 
 CACHE=${KTSTR_CACHE:-$HOME/.cache/ktstr-init}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -184,13 +178,10 @@ setup_schedulers() {
 }
 
 NEED_UPDATE=0
-if [ "$TOOLCHAIN" = 1 ]; then
-  setup_apt_suites
-  apt_packages
-  setup_zig
-  setup_musl_include
-  [ "$GUEST" = 1 ] || exit 0
-fi
+setup_apt_suites
+apt_packages
+setup_zig
+setup_musl_include
 setup_kernel
 setup_schedulers
 ln -sfn "scx/$KV" "$CACHE/schedulers"   # also when the schedulers were already built
