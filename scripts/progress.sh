@@ -12,8 +12,8 @@ with_progress() {
     if [ $((t % 10)) = 0 ]; then
       last=$(tail -n 1 "$log" 2>/dev/null | tr -d '\r' | cut -c1-110)
       case $last in
-        # Zig builds libc++ for musl on first use (the musl part's compiler check or init's link).
-        *"ABI info"*|*init_musl*|*Linking*init*) last="$last (Zig builds libc++ for musl the first time: minutes, once)" ;;
+        # Zig builds libc++ for musl on first use (the musl part's compiler check).
+        *"ABI info"*|*"step for 'init_musl'"*) last="$last (Zig builds libc++ for musl the first time, once)" ;;
       esac
       printf '  ... %s: %d s%s\n' "$label" "$t" "${last:+ | $last}" >&2
     fi
