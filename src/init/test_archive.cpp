@@ -170,7 +170,9 @@ ArchiveReceipt receive_archive(int fd, const std::string& name, uint32_t frames,
     pollfd pfd{fd, POLLIN, 0};
     int wait_ms = int(std::min<uint64_t>((deadline_ns - now + 999999) / 1000000, 1000));
     if (::poll(&pfd, 1, wait_ms) > 0 && !(pfd.revents & POLLIN)) {
-      timespec pause{0, 10 * 1000 * 1000};  // POLLHUP until the host connects: do not spin
+      // POLLHUP until the host's side of the port is open (after a restore, QEMU reconnects the
+      // chardev): do not spin, but do not oversleep either, the archive is on the way.
+      timespec pause{0, 1000 * 1000};
       ::nanosleep(&pause, nullptr);
     }
   }
