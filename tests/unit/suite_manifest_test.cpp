@@ -425,3 +425,18 @@ on_failure_timeout = 60
   EXPECT_NE(error_of("[[test]]\nname = \"t\"\nargs = [\"true\"]\non_failure = 3\n").find("on_failure"),
             std::string::npos);
 }
+
+// A manifest named relative to the working directory (`suite m.toml`, `suite ./m.toml`) resolves
+// `./prog` beside it, as an absolute path would: not the bare name `prog` (a guest PATH lookup).
+TEST_F(SuiteManifestTest, RelativeManifestKeepsDotSlashProgramsAsHostPaths) {
+  std::ofstream(dir_ / "prog.sh") << "#!/bin/sh\n";
+  write("[[test]]\nname = \"t\"\nargs = [\"./prog.sh\", \"x\"]\n");
+  fs::path cwd = fs::current_path();
+  fs::current_path(dir_);
+  for (const char* name : {"suite.toml", "./suite.toml"}) {
+    auto m = load_manifest(name);
+    ASSERT_EQ(m.tests.size(), 1u);
+    EXPECT_EQ(m.tests[0].run.pack.payload[0], (dir_ / "prog.sh").string()) << name;
+  }
+  fs::current_path(cwd);
+}

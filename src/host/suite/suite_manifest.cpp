@@ -29,7 +29,13 @@ namespace {
 // Reads one manifest; every error names file:line and the key.
 class ManifestReader {
  public:
-  explicit ManifestReader(std::string path) : path_(std::move(path)), dir_(fs::path(path_).parent_path()) {}
+  // dir_ is absolute: for `suite m.toml` the folder is "" (or "." for ./m.toml), and "./prog"
+  // joined to it and normalised became the bare name "prog", a guest PATH lookup (127).
+  explicit ManifestReader(std::string path) : path_(std::move(path)), dir_(folder_of(path_)) {}
+  static fs::path folder_of(const std::string& path) {
+    fs::path parent = fs::path(path).parent_path();
+    return parent.empty() ? fs::current_path() : fs::absolute(parent);
+  }
 
   SuiteManifest read();
 
