@@ -118,17 +118,10 @@ setup_kernel() {
   [ -n "$KV" ] || die "scripts/fetch-kernel.sh named no kernel"
 }
 
-# --- 4. Scheduler fixtures: scx_simple (static) from the matching linux-source, our test scheduler --
-setup_schedulers() {
-  local mm=${KV%%.*}.$(echo "$KV" | cut -d. -f2)
+# linux-source-MM (the guest kernel's tree) into $CACHE/src once: the schedulers and the selftests.
+unpack_linux_source() {
+  local mm=$1
   local src=$CACHE/src/linux-source-$mm
-  local out=$CACHE/scx/$KV
-  local stamp=$out/.built-v3
-  # The stamp holds a hash of our fixture sources, so editing them triggers a rebuild.
-  local want
-  want=$(cat "$ROOT/tests/fixtures/scx_ktstr_test.bpf.c" "$ROOT/tests/fixtures/scx_ktstr_test.c" | sha256sum | cut -d' ' -f1)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-     && [ -x "$out/scx_simple" ] && [ -x "$out/scx_ktstr_test" ] && [ -x "$out/scx_ktstr_test-dynamic" ]; then return; fi
   if [ ! -f "$src/.unpacked" ]; then
     log "downloading and unpacking linux-source-$mm (~170 MB, ~1 min)"
     local tmp; tmp=$(mktemp -d "$CACHE/sdl.XXXXXX")
@@ -142,6 +135,20 @@ setup_schedulers() {
     rm -rf "$tmp"
     touch "$src/.unpacked"
   fi
+}
+
+# --- 4. Scheduler fixtures: scx_simple (static) from the matching linux-source, our test scheduler --
+setup_schedulers() {
+  local mm=${KV%%.*}.$(echo "$KV" | cut -d. -f2)
+  local src=$CACHE/src/linux-source-$mm
+  local out=$CACHE/scx/$KV
+  local stamp=$out/.built-v3
+  # The stamp holds a hash of our fixture sources, so editing them triggers a rebuild.
+  local want
+  want=$(cat "$ROOT/tests/fixtures/scx_ktstr_test.bpf.c" "$ROOT/tests/fixtures/scx_ktstr_test.c" | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
+     && [ -x "$out/scx_simple" ] && [ -x "$out/scx_ktstr_test" ] && [ -x "$out/scx_ktstr_test-dynamic" ]; then return; fi
+  unpack_linux_source "$mm"
   local vmlinux=$CACHE/kernel/$KV/vmlinux   # fetch-kernel.sh extracted it
   [ -s "$vmlinux" ] || die "$vmlinux missing: scripts/fetch-kernel.sh should have extracted it"
   # Our own test scheduler lives in the project; the kernel's Makefile builds any *.bpf.c it is
@@ -183,9 +190,10 @@ setup_selftests() {
   local out=$CACHE/sched_ext-selftests/$KV
   local build=$CACHE/sched_ext-selftests-build/$KV
   local vmlinux=$CACHE/kernel/$KV/vmlinux
-  [ -f "$dir/runner.c" ] || die "$dir/runner.c missing: linux-source-$mm has no sched_ext selftests"
   mkdir -p "$out"
   if [ ! -f "$out/.built-v1" ] || [ ! -x "$out/runner" ]; then
+    unpack_linux_source "$mm"
+    [ -f "$dir/runner.c" ] || die "$dir/runner.c missing: linux-source-$mm has no sched_ext selftests"
     mkdir -p "$build"
     local mk=(make -s -C "$dir" -j"$(nproc)" CLANG=clang-19 VMLINUX_BTF="$vmlinux" OUTPUT="$build")
     log "building the kernel's sched_ext selftest runner (clang-19; ~2 min on 2 cores the first time)"
