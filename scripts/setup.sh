@@ -185,7 +185,8 @@ setup_schedulers() {
 #   ktstr-vm suite $CACHE/sched_ext-selftests/current/suite.toml -j2
 # Built once per kernel (its folder is named after it); the two small files are refreshed each time.
 setup_selftests() {
-  local mm=${KV%%.*}.$(echo "$KV" | cut -d. -f2)
+  local mm
+  mm=${KV%%.*}.$(echo "$KV" | cut -d. -f2)
   local dir=$CACHE/src/linux-source-$mm/tools/testing/selftests/sched_ext
   local out=$CACHE/sched_ext-selftests/$KV
   local build=$CACHE/sched_ext-selftests-build/$KV
