@@ -7,7 +7,8 @@
 #   from the matching linux-source, and our own test scheduler, static and as the tree builds it
 #   by default: dynamic, as scx_ktstr_test-dynamic).
 #   setup.sh              what the tool and scripts/demo.sh need
-#   setup.sh --for-tests  also what the tests need (GoogleTest, Chromium, fuzzing's clang, ...)
+#   setup.sh --for-tests  also what the tests need (GoogleTest, Chromium, fuzzing's clang, ...,
+#                         and the kernel's sched_ext selftest runner: tests/sched_ext_selftests)
 # Everything lands in ${KTSTR_CACHE:-$HOME/.cache/ktstr-init}; a second run only checks stamps.
 set -euo pipefail
 FOR_TESTS=0
@@ -117,17 +118,10 @@ setup_kernel() {
   [ -n "$KV" ] || die "scripts/fetch-kernel.sh named no kernel"
 }
 
-# --- 4. Scheduler fixtures: scx_simple (static) from the matching linux-source, our test scheduler --
-setup_schedulers() {
-  local mm=${KV%%.*}.$(echo "$KV" | cut -d. -f2)
+# linux-source-MM (the guest kernel's tree) into $CACHE/src once: the schedulers and the selftests.
+unpack_linux_source() {
+  local mm=$1
   local src=$CACHE/src/linux-source-$mm
-  local out=$CACHE/scx/$KV
-  local stamp=$out/.built-v3
-  # The stamp holds a hash of our fixture sources, so editing them triggers a rebuild.
-  local want
-  want=$(cat "$ROOT/tests/fixtures/scx_ktstr_test.bpf.c" "$ROOT/tests/fixtures/scx_ktstr_test.c" | sha256sum | cut -d' ' -f1)
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-     && [ -x "$out/scx_simple" ] && [ -x "$out/scx_ktstr_test" ] && [ -x "$out/scx_ktstr_test-dynamic" ]; then return; fi
   if [ ! -f "$src/.unpacked" ]; then
     log "downloading and unpacking linux-source-$mm (~170 MB, ~30 s)"
     local tmp; tmp=$(mktemp -d "$CACHE/sdl.XXXXXX")
@@ -146,6 +140,20 @@ setup_schedulers() {
     rm -rf "$tmp"
     touch "$src/.unpacked"
   fi
+}
+
+# --- 4. Scheduler fixtures: scx_simple (static) from the matching linux-source, our test scheduler --
+setup_schedulers() {
+  local mm=${KV%%.*}.$(echo "$KV" | cut -d. -f2)
+  local src=$CACHE/src/linux-source-$mm
+  local out=$CACHE/scx/$KV
+  local stamp=$out/.built-v3
+  # The stamp holds a hash of our fixture sources, so editing them triggers a rebuild.
+  local want
+  want=$(cat "$ROOT/tests/fixtures/scx_ktstr_test.bpf.c" "$ROOT/tests/fixtures/scx_ktstr_test.c" | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
+     && [ -x "$out/scx_simple" ] && [ -x "$out/scx_ktstr_test" ] && [ -x "$out/scx_ktstr_test-dynamic" ]; then return; fi
+  unpack_linux_source "$mm"
   local vmlinux=$CACHE/kernel/$KV/vmlinux   # fetch-kernel.sh extracted it
   [ -s "$vmlinux" ] || die "$vmlinux missing: scripts/fetch-kernel.sh should have extracted it"
   # Our own test scheduler lives in the project; the kernel's Makefile builds any *.bpf.c it is
@@ -177,6 +185,49 @@ setup_schedulers() {
   printf '%s\n' "$want" > "$stamp"
 }
 
+# --- 5. (tests only) The kernel's sched_ext selftests: their runner, static, from the same tree --
+# It goes with tests/sched_ext_selftests/{suite.toml,selftest.sh} into one folder, a runnable suite:
+#   ktstr-vm suite $CACHE/sched_ext-selftests/current/suite.toml -j2
+# Built once per kernel (its folder is named after it); the two small files are refreshed each time.
+setup_selftests() {
+  local mm
+  mm=${KV%%.*}.$(echo "$KV" | cut -d. -f2)
+  local dir=$CACHE/src/linux-source-$mm/tools/testing/selftests/sched_ext
+  local out=$CACHE/sched_ext-selftests/$KV
+  local build=$CACHE/sched_ext-selftests-build/$KV
+  local vmlinux=$CACHE/kernel/$KV/vmlinux
+  mkdir -p "$out"
+  if [ ! -f "$out/.built-v1" ] || [ ! -x "$out/runner" ]; then
+    unpack_linux_source "$mm"
+    [ -f "$dir/runner.c" ] || die "$dir/runner.c missing: linux-source-$mm has no sched_ext selftests"
+    mkdir -p "$build"
+    local mk=(make -s -C "$dir" -j"$(nproc)" CLANG=clang-19 VMLINUX_BTF="$vmlinux" OUTPUT="$build")
+    log "building the kernel's sched_ext selftest runner (clang-19; ~2 min on 2 cores the first time)"
+    # As for the schedulers: first the tree's default (dynamic) build, whose libbpf.so link must not
+    # see -static; then only the runner is linked again, static, so the guest needs no libraries.
+    : > "$build/make1.log"
+    with_progress "make sched_ext selftests" "$build/make1.log" "${mk[@]}" \
+      || die "sched_ext selftest build failed (log: $build/make1.log)"
+    rm -f "$build/runner"
+    : > "$build/make2.log"
+    with_progress "link the selftest runner (static)" "$build/make2.log" \
+      "${mk[@]}" LDFLAGS="-static -lelf -lz -lzstd -lpthread" "$build/runner" \
+      || die "static link of the sched_ext selftest runner failed (log: $build/make2.log)"
+    file -L "$build/runner" | grep -q 'statically linked' || die "$build/runner is not static"
+    "$build/runner" -l | grep -qx minimal || die "$build/runner -l does not list the selftests"
+    cp "$build/runner" "$out/.runner.tmp"   # then a rename: a suite running meanwhile never sees half a file
+    mv -f "$out/.runner.tmp" "$out/runner"
+    touch "$out/.built-v1"
+  fi
+  local f
+  for f in suite.toml selftest.sh; do
+    cmp -s "$ROOT/tests/sched_ext_selftests/$f" "$out/$f" && continue
+    cp "$ROOT/tests/sched_ext_selftests/$f" "$out/.$f.tmp"
+    mv -f "$out/.$f.tmp" "$out/$f"
+  done
+  ln -sfn "$KV" "$CACHE/sched_ext-selftests/current"
+}
+
 NEED_UPDATE=0
 setup_apt_suites
 apt_packages
@@ -185,4 +236,5 @@ setup_musl_include
 setup_kernel
 setup_schedulers
 ln -sfn "scx/$KV" "$CACHE/schedulers"   # also when the schedulers were already built
+if [ "$FOR_TESTS" = 1 ]; then setup_selftests; fi
 log "ready: kernel $KV, cache $CACHE"

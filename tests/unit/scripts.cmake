@@ -21,3 +21,9 @@ find_program(KTSTR_SYSTEM_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH REQUIRE
 add_test(NAME examples_ci
          COMMAND "${KTSTR_SYSTEM_PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/examples_ci_test.py" "${CMAKE_SOURCE_DIR}/examples/ci")
 set_tests_properties(examples_ci PROPERTIES LABELS unit TIMEOUT 60)
+
+# tests/sched_ext_selftests: the manifest loads and selftest.sh's verdicts (pass/skip/fail/none),
+# with a stand-in runner; the VM test sched_ext_selftests_suite runs the real one.
+add_test(NAME sched_ext_selftests_files
+         COMMAND "${CMAKE_CURRENT_SOURCE_DIR}/sched_ext_selftests_files_test.sh" "${KTSTR_BIN_DIR}/ktstr-vm" "${CMAKE_SOURCE_DIR}")
+set_tests_properties(sched_ext_selftests_files PROPERTIES LABELS unit TIMEOUT 60)
