@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "ktstr/wire.hpp"
 #include "snapshot_feed.hpp"
 
 namespace fs = std::filesystem;
@@ -83,6 +84,17 @@ TEST(SnapshotFeed, AChangedFileGoesOutShortWithTheReason) {
   EXPECT_EQ(gone.status, 1);
   EXPECT_EQ(gone.out, "");
   EXPECT_FALSE(gone.error.empty());
+}
+
+// The CPU's CRC32C instruction and the table-driven one agree, at every length and offset.
+TEST(SnapshotFeed, TheFastCrcIsTheWireCrc) {
+  std::string bytes(4096 + 13, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = char(i * 2654435761u >> 13);
+  for (size_t off : {0u, 1u, 3u, 7u})
+    for (size_t len : {0u, 1u, 7u, 8u, 9u, 63u, 4096u})
+      EXPECT_EQ(snapshot_crc32c(0x1234u, bytes.data() + off, len), ktstr::wire::crc32c(0x1234u, bytes.data() + off, len))
+          << off << " " << len;
+  EXPECT_EQ(snapshot_crc32c(0, "123456789", 9), 0xE3069283u);
 }
 
 TEST(SnapshotFeed, SumTextRoundTripsAndRefusesGarbage) {

@@ -18,6 +18,9 @@ struct SnapshotSum {
   bool operator==(const SnapshotSum&) const = default;
 };
 
+// CRC32C as wire::crc32c computes it, with the CPU's instruction where there is one.
+uint32_t snapshot_crc32c(uint32_t crc, const void* data, size_t n);
+
 // The size and CRC32C of a file; throws std::runtime_error naming it if it cannot be read.
 SnapshotSum sum_file(const std::string& path);
 // "BYTES CRC" (decimal, 8 hex digits) and back; nullopt-like false for text that is not that.
