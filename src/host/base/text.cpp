@@ -1,5 +1,9 @@
 #include "text.hpp"
 
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
 namespace ktstr::host {
 
 std::string shell_quote(const std::string& s) {
@@ -18,6 +22,14 @@ std::string sh_word(const std::string& s) {
 void keep_tail(std::string& tail, std::string_view data, size_t max) {
   tail.append(data);
   if (tail.size() > max) tail.erase(0, tail.size() - max);
+}
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error(path + ": cannot open for reading");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
 }
 
 std::string last_line(const std::string& text) {

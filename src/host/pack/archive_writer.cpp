@@ -3,23 +3,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 
+#include "text.hpp"
+
 namespace ktstr::host {
-namespace {
-
-std::string read_host(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw std::runtime_error(p + ": cannot open for reading");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 ArchiveWriter::ArchiveWriter(const std::string& out, Compression c, int level) : a_(archive_write_new()), out_(out) {
   check(archive_write_set_format_cpio_newc(a_), "newc format");
@@ -70,7 +59,7 @@ void ArchiveWriter::write(const std::string& path, const Entry& e) {
     case Entry::file:
       archive_entry_set_filetype(x, AE_IFREG);
       archive_entry_set_nlink(x, 1);
-      if (!e.host_path.empty()) data = read_host(e.host_path);
+      if (!e.host_path.empty()) data = read_whole_file(e.host_path);
       archive_entry_set_size(x, la_int64_t(data.size()));
       break;
   }

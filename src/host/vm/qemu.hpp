@@ -30,8 +30,9 @@ struct QemuSockets {
 
 // A warm guest's QEMU (docs/warm.md). The machine is the same whatever the mode, so `run`,
 // `shell` and `shell --exec` share one snapshot: the virtio console (a null backend when
-// QemuSockets::hvc is empty), the data lane and a vmgenid device (the guest kernel reseeds its
-// random pool when a restore brings a new generation ID). Chardev backends and the monitor are
+// QemuSockets::hvc is empty), the data lane and a vmgenid device (meant to let the kernel see a
+// restore; no VM-fork reseed showed in a restored guest's log, so freshness rests on SPEC's
+// entropy, docs/warm.md). Chardev backends and the monitor are
 // not part of a snapshot: only they may differ between the QEMU that saved and the one restoring.
 struct QemuWarm {
   std::string incoming;  // restore from this migration source (e.g. "exec:..."), empty = boot

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "guest_config.hpp"
 #include "host_query.hpp"
@@ -33,14 +32,6 @@ constexpr const char* kBootLogFile = "boot-kmsg.json";  // the boot's KMSG frame
 std::string self_exe() {
   std::error_code ec;
   return fs::read_symlink("/proc/self/exe", ec).string();
-}
-
-std::string read_whole(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  if (!f) throw std::runtime_error(path + ": cannot be read");
-  return s.str();
 }
 
 double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
@@ -94,7 +85,7 @@ void VmSession::prepare_warm(const PackSpec& pack) {
   std::string run_path = tmp_.path() + "/run.cpio";
   for (const auto& note : pack_initramfs(run, run_path))
     if (o_.verbose) (void)write_all(io_.err_fd, "ktstr-vm: " + note + "\n");
-  warm_.archive = read_whole(run_path);
+  warm_.archive = read_whole_file(run_path);
   warn_if_big(warm_.archive.size());
   WarmKeyInputs in{warm_key_argv(), find_on_host_path("qemu-system-x86_64"), kernel_.path, pack.init,
                    pack.busybox, pack.kernel_config, self_exe()};
